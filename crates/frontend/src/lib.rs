@@ -1,1 +1,62 @@
+//! The S3 face of Tessera and the only crate that names `s3s`: request authentication
+//! (`KeyStore` answers s3s's secret lookups), the access gate every request passes, and the `S3`
+//! trait implemented over a `storage::ObjectBackend`. Each S3 feature lives in its own file.
 
+#![forbid(unsafe_code)]
+
+mod access;
+mod auth;
+mod buckets;
+mod convert;
+mod error;
+mod listing;
+mod multipart;
+mod objects;
+mod s3;
+
+use std::sync::Arc;
+
+use s3s::service::{S3Service, S3ServiceBuilder};
+use tessera_storage::ObjectBackend;
+
+pub use access::{AccessGate, OperationSlot};
+pub use auth::{KeyStore, RootCredentials, SecretString};
+pub use error::FrontendError;
+
+/// Limits the frontend enforces on top of s3s.
+#[derive(Debug, Clone)]
+pub struct FrontendOptions {
+    /// Largest object body accepted by a single PUT or part upload.
+    pub max_object_size: u64,
+    /// The region this server reports (`MINIO_REGION`); unset means `us-east-1`.
+    pub region: Option<String>,
+}
+
+impl Default for FrontendOptions {
+    fn default() -> Self {
+        Self { max_object_size: 5 * 1024 * 1024 * 1024, region: None }
+    }
+}
+
+/// The S3 implementation handed to s3s.
+#[derive(Clone)]
+pub struct Tessera {
+    backend: Arc<dyn ObjectBackend>,
+    options: FrontendOptions,
+}
+
+impl Tessera {
+    #[must_use]
+    pub fn new(backend: Arc<dyn ObjectBackend>, options: FrontendOptions) -> Self {
+        Self { backend, options }
+    }
+}
+
+/// Builds the s3s service: the S3 implementation behind the key store and the access gate.
+#[must_use]
+pub fn build_service(backend: Arc<dyn ObjectBackend>, keys: KeyStore, options: FrontendOptions) -> S3Service {
+    let mut builder = S3ServiceBuilder::new(Tessera::new(backend, options));
+    builder.set_auth(keys);
+    builder.set_access(AccessGate);
+    builder.build()
+}

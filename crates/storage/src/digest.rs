@@ -134,10 +134,11 @@ impl BodyPromise {
         {
             return Err(StorageError::BadDigest);
         }
-        for (algorithm, expected) in &self.checksums {
-            if let Some(expected) = expected
-                && summary.checksums.get(algorithm) != Some(expected)
-            {
+        let late = self.late_checksums.as_ref().map(|l| (l.0)()).unwrap_or_default();
+        let expected = self.checksums.iter().filter_map(|(a, v)| v.as_ref().map(|v| (*a, v))).chain(late.iter().map(|(a, v)| (*a, v)));
+        for (algorithm, expected) in expected {
+            // A trailer naming an algorithm that was not announced cannot be checked: refuse it.
+            if summary.checksums.get(&algorithm) != Some(expected) {
                 return Err(StorageError::ChecksumMismatch { algorithm: algorithm.name() });
             }
         }

@@ -39,7 +39,7 @@ pub enum StorageError {
     #[error("the disk holding the data directory is full")]
     DiskFull,
     #[error("reading the request body failed: {0}")]
-    BodyRead(String),
+    BodyRead(#[source] crate::types::BoxError),
     #[error("storage I/O failed: {0}")]
     Io(#[source] io::Error),
     #[error("the metadata index failed: {0}")]

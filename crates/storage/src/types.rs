@@ -73,7 +73,8 @@ pub struct ObjectAttributes {
     pub content_disposition: Option<String>,
     pub content_language: Option<String>,
     pub cache_control: Option<String>,
-    pub expires: Option<String>,
+    /// `Expires`, as a time.
+    pub expires: Option<UnixMillis>,
     /// `x-amz-meta-*` values, keyed by the lower-cased name without the prefix.
     pub user_metadata: BTreeMap<String, String>,
 }
@@ -104,6 +105,18 @@ pub struct BodyPromise {
     pub checksums: BTreeMap<ChecksumAlgorithm, Option<String>>,
     /// Largest body accepted.
     pub max_length: Option<u64>,
+    /// Checksum values that arrive after the body (aws-chunked trailers), read once it ended.
+    pub late_checksums: Option<LateChecksums>,
+}
+
+/// A source of checksum values known only once the body has been read.
+#[derive(Clone)]
+pub struct LateChecksums(pub std::sync::Arc<dyn Fn() -> Vec<(ChecksumAlgorithm, String)> + Send + Sync>);
+
+impl std::fmt::Debug for LateChecksums {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LateChecksums")
+    }
 }
 
 /// A conditional write or read (`If-Match`, `If-None-Match`, dates).

@@ -114,7 +114,7 @@ impl DataFiles {
         let mut head_len = 0usize;
         let mut rest_follows = false;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| StorageError::BodyRead(e.to_string()))?;
+            let chunk = chunk.map_err(StorageError::BodyRead)?;
             digest.update(&chunk);
             promise.check_growing(digest.size())?;
             head_len += chunk.len();
@@ -132,7 +132,7 @@ impl DataFiles {
                 file.write_all(&chunk).await?;
             }
             while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| StorageError::BodyRead(e.to_string()))?;
+                let chunk = chunk.map_err(StorageError::BodyRead)?;
                 digest.update(&chunk);
                 promise.check_growing(digest.size())?;
                 file.write_all(&chunk).await?;

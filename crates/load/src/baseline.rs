@@ -1,0 +1,153 @@
+//! The baselines measured in the same run as the server under test: a minimal in-process
+//! hyper 1 server on loopback (what plain HTTP/1.1 on this machine can do for the same GETs),
+//! and the fsync ceiling (how many durable 4 KiB file creations this disk allows at the same
+//! concurrency, with no HTTP at all).
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result, anyhow};
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::sync::oneshot;
+
+use crate::client::Endpoint;
+use crate::scenarios::{self, Bounds, KEY_1M, Measurement, SIZE_1M, SIZE_4K};
+
+/// A hyper 1 HTTP/1.1 server on 127.0.0.1 answering every request with a fixed body: 1 MiB
+/// when the path ends with [`KEY_1M`], 4 KiB otherwise. It runs on its own tokio runtime and
+/// threads, so it competes with the load generator for CPU the way a separate server process
+/// does.
+pub struct HyperBaseline {
+    endpoint: Endpoint,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HyperBaseline {
+    pub fn start() -> Result<Self> {
+        let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .context("binding the hyper baseline to 127.0.0.1")?;
+        listener.set_nonblocking(true).context("setting the listener non-blocking")?;
+        let port = listener.local_addr().context("reading the baseline port")?.port();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("hyper-baseline")
+            .build()
+            .context("starting the baseline runtime")?;
+        let (tx, rx) = oneshot::channel();
+        let body_4k = scenarios::body_of(SIZE_4K);
+        let body_1m = scenarios::body_of(SIZE_1M);
+        let thread = std::thread::Builder::new()
+            .name("hyper-baseline-main".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = accept_loop(listener, body_4k, body_1m) => {}
+                        _ = rx => {}
+                    }
+                });
+                // Dropping the runtime cancels the connection tasks.
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })
+            .context("spawning the baseline thread")?;
+        Ok(Self {
+            endpoint: Endpoint::loopback(port),
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for HyperBaseline {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, body_4k: Bytes, body_1m: Bytes) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors or similar: back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        if stream.set_nodelay(true).is_err() {
+            continue;
+        }
+        let (body_4k, body_1m) = (body_4k.clone(), body_1m.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
+                let body = if req.uri().path().ends_with(KEY_1M) {
+                    body_1m.clone()
+                } else {
+                    body_4k.clone()
+                };
+                async move { Ok::<_, Infallible>(Response::new(Full::new(body))) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// A fresh directory for the fsync ceiling under `parent` (so on the same filesystem as the
+/// server's data), removed when dropped.
+pub fn scratch_dir(parent: &Path) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("creating scratch parent {}", parent.display()))?;
+    tempfile::Builder::new()
+        .prefix("tessera-load-fsync-")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a scratch dir in {}", parent.display()))
+}
+
+/// Durable-write ceiling: each worker creates new 4 KiB files (create-new, write, fsync) in
+/// `dir`, as many as the bounds allow. Runs on blocking threads.
+pub async fn fsync_ceiling(dir: &Path, concurrency: usize, bounds: Bounds) -> Result<Measurement> {
+    let dir: PathBuf = dir.to_owned();
+    let body = scenarios::body_of(SIZE_4K);
+    tokio::task::spawn_blocking(move || {
+        scenarios::run_blocking("fsync-ceiling", "put4k", concurrency, bounds, |worker, seq| {
+            let path = dir.join(format!("c{concurrency}-w{worker}-{seq}"));
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            file.write_all(&body)?;
+            file.sync_all()?;
+            Ok(body.len() as u64)
+        })
+    })
+    .await
+    .map_err(|e| anyhow!("fsync workers failed: {e}"))
+}

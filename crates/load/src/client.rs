@@ -1,0 +1,295 @@
+//! The HTTP side of the load tool: which endpoints are allowed (loopback only, a hard rule of
+//! this workplace), one HTTP/1.1 keep-alive connection per worker with `TCP_NODELAY`, and the
+//! SigV4-signed S3 requests (create bucket, put object, get object) sent over it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+
+use crate::sigv4::{self, Credentials, RequestParts, Scope};
+
+/// How long a TCP connect plus HTTP handshake may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A loopback HTTP endpoint: the socket to dial and the `Host` header to send (and sign).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    addr: SocketAddr,
+    host: String,
+}
+
+impl Endpoint {
+    /// `http://127.0.0.1:PORT` or `http://localhost:PORT`; anything else is refused.
+    pub fn parse(url: &str) -> Result<Self> {
+        let uri: http::Uri = url
+            .parse()
+            .with_context(|| format!("`{url}` is not a URL like http://127.0.0.1:9000"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(other) => bail!(
+                "endpoint `{url}`: scheme `{other}` is not supported; use http:// on loopback"
+            ),
+            None => bail!("endpoint `{url}` has no scheme; use http://127.0.0.1:PORT"),
+        }
+        let host = uri
+            .host()
+            .ok_or_else(|| anyhow!("endpoint `{url}` has no host"))?;
+        if host != "127.0.0.1" && !host.eq_ignore_ascii_case("localhost") {
+            bail!(
+                "endpoint `{url}` refused: only 127.0.0.1 or localhost may be load-tested \
+                 from this tool (hard rule of this workplace)"
+            );
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            bail!("endpoint `{url}` must not carry a path or query");
+        }
+        let port = uri
+            .port_u16()
+            .ok_or_else(|| anyhow!("endpoint `{url}` needs an explicit port"))?;
+        Ok(Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            host: format!("{host}:{port}"),
+        })
+    }
+
+    pub fn loopback(port: u16) -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            host: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.host)
+    }
+}
+
+/// What a request came back with: the status and how many body bytes were read.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    pub status: StatusCode,
+    pub body_len: u64,
+}
+
+/// One HTTP/1.1 keep-alive connection. Dropping it closes the socket.
+pub struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    driver: JoinHandle<()>,
+}
+
+impl Connection {
+    pub async fn open(endpoint: &Endpoint) -> Result<Self> {
+        let open = async {
+            let stream = TcpStream::connect(endpoint.addr)
+                .await
+                .with_context(|| format!("connecting to {}", endpoint.url()))?;
+            stream.set_nodelay(true).context("setting TCP_NODELAY")?;
+            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .context("HTTP/1.1 handshake")?;
+            let driver = tokio::spawn(async move {
+                // Ends when the peer closes or the sender is dropped; errors surface on send.
+                let _ = conn.await;
+            });
+            Ok::<_, anyhow::Error>(Self { sender, driver })
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, open)
+            .await
+            .map_err(|_| anyhow!("connecting to {} timed out", endpoint.url()))?
+    }
+
+    /// Send one request and read its whole body, counting (not keeping) the bytes.
+    pub async fn send(&mut self, req: Request<Full<Bytes>>) -> Result<Outcome> {
+        self.sender.ready().await.context("connection closed")?;
+        let resp = self.sender.send_request(req).await.context("sending request")?;
+        let status = resp.status();
+        let mut body = resp.into_body();
+        let mut body_len = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.context("reading response body")?;
+            if let Some(data) = frame.data_ref() {
+                body_len += data.len() as u64;
+            }
+        }
+        Ok(Outcome { status, body_len })
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+/// Builds signed S3 requests for one bucket on one endpoint.
+#[derive(Clone, Debug)]
+pub struct S3Client {
+    endpoint: Endpoint,
+    creds: Arc<Credentials>,
+    scope: Scope,
+    bucket: String,
+}
+
+impl S3Client {
+    pub fn new(endpoint: Endpoint, creds: Arc<Credentials>, region: &str, bucket: &str) -> Self {
+        Self {
+            endpoint,
+            creds,
+            scope: Scope::s3(region),
+            bucket: bucket.to_owned(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn create_bucket(&self) -> Result<Request<Full<Bytes>>> {
+        let path = format!("/{}", sigv4::uri_encode(&self.bucket, false));
+        self.signed(Method::PUT, &path, Bytes::new())
+    }
+
+    pub fn put_object(&self, key: &str, body: Bytes) -> Result<Request<Full<Bytes>>> {
+        self.signed(Method::PUT, &self.object_path(key), body)
+    }
+
+    pub fn get_object(&self, key: &str) -> Result<Request<Full<Bytes>>> {
+        self.signed(Method::GET, &self.object_path(key), Bytes::new())
+    }
+
+    fn object_path(&self, key: &str) -> String {
+        format!(
+            "/{}/{}",
+            sigv4::uri_encode(&self.bucket, false),
+            sigv4::uri_encode(key, true)
+        )
+    }
+
+    /// A request signed now, payload hash included, as an SDK would send it.
+    fn signed(&self, method: Method, path: &str, body: Bytes) -> Result<Request<Full<Bytes>>> {
+        let payload = sigv4::hex_sha256(&body);
+        let date = sigv4::amz_date(OffsetDateTime::now_utc());
+        let host = self.endpoint.host.as_str();
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("host", host),
+            ("x-amz-content-sha256", &payload),
+            ("x-amz-date", &date),
+        ];
+        if let Some(token) = self.creds.session_token() {
+            headers.push(("x-amz-security-token", token));
+        }
+        let parts = RequestParts {
+            method: method.as_str(),
+            path,
+            query: &[],
+            headers: &headers,
+            payload_sha256: &payload,
+        };
+        let auth = sigv4::authorization(&self.creds, &self.scope, &date, &parts);
+        let mut builder = Request::builder().method(method.clone()).uri(path);
+        for (name, value) in &headers {
+            builder = builder.header(*name, *value);
+        }
+        builder = builder.header(header::AUTHORIZATION, auth);
+        if method == Method::PUT {
+            builder = builder.header(header::CONTENT_LENGTH, body.len());
+        }
+        builder.body(Full::new(body)).context("building request")
+    }
+}
+
+/// An unsigned GET, for the health endpoint.
+pub fn unsigned_get(endpoint: &Endpoint, path: &str) -> Result<Request<Full<Bytes>>> {
+    Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(header::HOST, endpoint.host())
+        .body(Full::new(Bytes::new()))
+        .context("building request")
+}
+
+/// Send one request on a fresh connection; for setup steps, not for measuring.
+pub async fn send_once(endpoint: &Endpoint, req: Request<Full<Bytes>>, timeout: Duration) -> Result<Outcome> {
+    let run = async {
+        let mut conn = Connection::open(endpoint).await?;
+        conn.send(req).await
+    };
+    tokio::time::timeout(timeout, run)
+        .await
+        .map_err(|_| anyhow!("request to {} timed out after {timeout:?}", endpoint.url()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_endpoints_are_accepted() {
+        let e = Endpoint::parse("http://127.0.0.1:9000").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.host(), "127.0.0.1:9000");
+        let e = Endpoint::parse("http://localhost:9001/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.host(), "localhost:9001");
+        assert_eq!(e.addr, SocketAddr::from((Ipv4Addr::LOCALHOST, 9001)));
+    }
+
+    #[test]
+    fn other_hosts_are_refused() {
+        for url in [
+            "http://10.0.0.1:9000",
+            "http://example.com:9000",
+            "http://0.0.0.0:9000",
+            "http://[::1]:9000",
+            "http://127.0.0.2:9000",
+            "http://localhost.example.com:9000",
+        ] {
+            let err = Endpoint::parse(url).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("only 127.0.0.1 or localhost"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn https_paths_and_missing_ports_are_refused() {
+        assert!(Endpoint::parse("https://127.0.0.1:9000").is_err());
+        assert!(Endpoint::parse("http://127.0.0.1:9000/bucket").is_err());
+        assert!(Endpoint::parse("http://127.0.0.1").is_err());
+        assert!(Endpoint::parse("127.0.0.1:9000").is_err());
+    }
+
+    #[test]
+    fn signed_put_carries_the_payload_hash_and_token() {
+        let creds = Arc::new(Credentials::new("AK".into(), "SK".into(), Some("TOKEN".into())));
+        let client = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "bench-bucket");
+        let req = client
+            .put_object("k 1", Bytes::from_static(b"hello"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.uri().path(), "/bench-bucket/k%201");
+        let h = req.headers();
+        assert_eq!(
+            h.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()),
+            Some(sigv4::hex_sha256(b"hello").as_str())
+        );
+        assert_eq!(h.get("x-amz-security-token").and_then(|v| v.to_str().ok()), Some("TOKEN"));
+        let auth = h
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AK/"));
+        assert!(auth.contains("/us-east-1/s3/aws4_request,"));
+        assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"));
+        assert_eq!(h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()), Some("5"));
+    }
+}

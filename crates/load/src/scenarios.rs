@@ -1,0 +1,383 @@
+//! The measured loops: which scenarios exist, the bounds every loop obeys (a deadline and a
+//! request budget, whichever comes first), the closed-loop HTTP workers (one connection each)
+//! and the blocking workers used by the fsync ceiling, and the summary of one run
+//! (requests/s, p50/p99 latency, bytes/s, errors).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use bytes::Bytes;
+use http::Request;
+use http_body_util::Full;
+use serde::Serialize;
+use tokio::sync::Barrier;
+
+use crate::client::{Connection, Endpoint};
+
+pub const SIZE_4K: usize = 4 * 1024;
+pub const SIZE_1M: usize = 1024 * 1024;
+/// Object keys of the pre-created GET objects (the hyper baseline serves 1 MiB for `KEY_1M`).
+pub const KEY_4K: &str = "get4k-object";
+pub const KEY_1M: &str = "get1m-object";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    Get4k,
+    Put4k,
+    Get1m,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 3] = [Scenario::Get4k, Scenario::Put4k, Scenario::Get1m];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Get4k => "get4k",
+            Scenario::Put4k => "put4k",
+            Scenario::Get1m => "get1m",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "get4k" => Ok(Scenario::Get4k),
+            "put4k" => Ok(Scenario::Put4k),
+            "get1m" => Ok(Scenario::Get1m),
+            other => bail!("unknown scenario `{other}`; choose from get4k, put4k, get1m"),
+        }
+    }
+}
+
+/// A deterministic body of `len` bytes.
+pub fn body_of(len: usize) -> Bytes {
+    (0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into()
+}
+
+/// Limits of one run: it stops at `duration` or after `max_requests` started operations,
+/// whichever comes first; a single operation may not take longer than `op_timeout`.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub duration: Duration,
+    pub max_requests: u64,
+    pub op_timeout: Duration,
+}
+
+/// Shared by the workers of one run: hands out sequence numbers until a bound is reached.
+struct Budget {
+    deadline: OnceLock<Instant>,
+    started: AtomicU64,
+    max: u64,
+}
+
+impl Budget {
+    fn new(max: u64) -> Self {
+        Self {
+            deadline: OnceLock::new(),
+            started: AtomicU64::new(0),
+            max,
+        }
+    }
+
+    /// The next operation's sequence number, or `None` once time or count is spent.
+    fn claim(&self) -> Option<u64> {
+        let deadline = *self.deadline.get()?;
+        if Instant::now() >= deadline {
+            return None;
+        }
+        let seq = self.started.fetch_add(1, Ordering::Relaxed);
+        (seq < self.max).then_some(seq)
+    }
+}
+
+/// What one worker saw.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    errors: u64,
+    bytes: u64,
+    /// Latency of each successful operation, in microseconds.
+    latencies_us: Vec<u32>,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn success(&mut self, bytes: u64, took: Duration) {
+        self.ok += 1;
+        self.bytes += bytes;
+        self.latencies_us
+            .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+    }
+
+    fn failure(&mut self, why: impl FnOnce() -> String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(why());
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.bytes += other.bytes;
+        self.latencies_us.extend(other.latencies_us);
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
+/// The summary of one (target, scenario, concurrency) run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    pub target: String,
+    pub scenario: String,
+    pub concurrency: usize,
+    pub ok: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub ops_per_sec: f64,
+    pub bytes_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+}
+
+impl Measurement {
+    fn from_tally(target: &str, scenario: &str, concurrency: usize, mut t: Tally, elapsed: Duration) -> Self {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        t.latencies_us.sort_unstable();
+        Self {
+            target: target.to_owned(),
+            scenario: scenario.to_owned(),
+            concurrency,
+            ok: t.ok,
+            errors: t.errors,
+            seconds: secs,
+            ops_per_sec: t.ok as f64 / secs,
+            bytes_per_sec: t.bytes as f64 / secs,
+            p50_ms: percentile_ms(&t.latencies_us, 0.50),
+            p99_ms: percentile_ms(&t.latencies_us, 0.99),
+            first_error: t.first_error,
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted microsecond samples, in milliseconds (0 when empty).
+fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted_us.len() as f64).ceil() as usize;
+    let idx = rank.clamp(1, sorted_us.len()) - 1;
+    f64::from(sorted_us[idx]) / 1000.0
+}
+
+/// One HTTP operation: the request to send, the bytes it moves, and the body length a correct
+/// answer has (a different length counts as an error).
+pub struct HttpOp {
+    pub request: Request<Full<Bytes>>,
+    pub bytes_sent: u64,
+    pub expect_body_len: Option<u64>,
+}
+
+/// Builds the operation with the given sequence number.
+pub type MakeOp = Arc<dyn Fn(u64) -> Result<HttpOp> + Send + Sync>;
+
+/// Closed-loop HTTP load: `concurrency` workers, each on its own keep-alive connection,
+/// opened before the clock starts.
+pub async fn run_http(
+    target: &str,
+    scenario: Scenario,
+    endpoint: &Endpoint,
+    concurrency: usize,
+    bounds: Bounds,
+    make_op: MakeOp,
+) -> Measurement {
+    let budget = Arc::new(Budget::new(bounds.max_requests));
+    let ready = Arc::new(Barrier::new(concurrency + 1));
+    let go = Arc::new(Barrier::new(concurrency + 1));
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (budget, ready, go) = (budget.clone(), ready.clone(), go.clone());
+        let (endpoint, make_op) = (endpoint.clone(), make_op.clone());
+        workers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut conn = match Connection::open(&endpoint).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tally.failure(|| format!("{e:#}"));
+                    None
+                }
+            };
+            ready.wait().await;
+            go.wait().await;
+            while let Some(seq) = budget.claim() {
+                http_step(&endpoint, &mut conn, &make_op, seq, bounds.op_timeout, &mut tally).await;
+            }
+            tally
+        }));
+    }
+    ready.wait().await;
+    let start = Instant::now();
+    let _ = budget.deadline.set(start + bounds.duration);
+    go.wait().await;
+    let mut total = Tally::default();
+    for w in workers {
+        match w.await {
+            Ok(t) => total.merge(t),
+            Err(e) => total.failure(|| format!("worker failed: {e}")),
+        }
+    }
+    Measurement::from_tally(target, scenario.name(), concurrency, total, start.elapsed())
+}
+
+async fn http_step(
+    endpoint: &Endpoint,
+    conn: &mut Option<Connection>,
+    make_op: &MakeOp,
+    seq: u64,
+    timeout: Duration,
+    tally: &mut Tally,
+) {
+    let op = match make_op(seq) {
+        Ok(op) => op,
+        Err(e) => return tally.failure(|| format!("{e:#}")),
+    };
+    let c = match conn {
+        Some(c) => c,
+        None => match Connection::open(endpoint).await {
+            Ok(c) => conn.insert(c),
+            Err(e) => {
+                tally.failure(|| format!("{e:#}"));
+                // Do not spin on a dead server; the deadline still bounds the loop.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return;
+            }
+        },
+    };
+    let started = Instant::now();
+    match tokio::time::timeout(timeout, c.send(op.request)).await {
+        Ok(Ok(out)) if out.status.is_success() => match op.expect_body_len {
+            Some(want) if want != out.body_len => {
+                tally.failure(|| format!("body of {} bytes, expected {want}", out.body_len));
+            }
+            _ => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
+        },
+        Ok(Ok(out)) => tally.failure(|| format!("HTTP status {}", out.status)),
+        Ok(Err(e)) => {
+            *conn = None;
+            tally.failure(|| format!("{e:#}"));
+        }
+        Err(_) => {
+            *conn = None;
+            tally.failure(|| format!("no answer within {timeout:?}"));
+        }
+    }
+}
+
+/// Closed-loop blocking load on `concurrency` OS threads; `op(worker, seq)` returns the bytes
+/// it moved. Run it off the async runtime (`spawn_blocking`).
+pub fn run_blocking<F>(target: &str, scenario: &str, concurrency: usize, bounds: Bounds, op: F) -> Measurement
+where
+    F: Fn(usize, u64) -> std::io::Result<u64> + Sync,
+{
+    let budget = Budget::new(bounds.max_requests);
+    let ready = std::sync::Barrier::new(concurrency + 1);
+    let go = std::sync::Barrier::new(concurrency + 1);
+    let (total, elapsed) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..concurrency)
+            .map(|worker| {
+                let (budget, ready, go, op) = (&budget, &ready, &go, &op);
+                s.spawn(move || {
+                    let mut tally = Tally::default();
+                    ready.wait();
+                    go.wait();
+                    while let Some(seq) = budget.claim() {
+                        let started = Instant::now();
+                        match op(worker, seq) {
+                            Ok(bytes) => tally.success(bytes, started.elapsed()),
+                            Err(e) => tally.failure(|| e.to_string()),
+                        }
+                    }
+                    tally
+                })
+            })
+            .collect();
+        ready.wait();
+        let start = Instant::now();
+        let _ = budget.deadline.set(start + bounds.duration);
+        go.wait();
+        let mut total = Tally::default();
+        for h in handles {
+            match h.join() {
+                Ok(t) => total.merge(t),
+                Err(_) => total.failure(|| "worker thread panicked".to_owned()),
+            }
+        }
+        (total, start.elapsed())
+    });
+    Measurement::from_tally(target, scenario, concurrency, total, elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u32> = (1..=100).map(|i| i * 1000).collect();
+        assert_eq!(percentile_ms(&v, 0.50), 50.0);
+        assert_eq!(percentile_ms(&v, 0.99), 99.0);
+        assert_eq!(percentile_ms(&[7000], 0.99), 7.0);
+        assert_eq!(percentile_ms(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn scenarios_parse_and_reject_unknown_names() {
+        assert_eq!("get1m".parse::<Scenario>().ok(), Some(Scenario::Get1m));
+        assert!("get2k".parse::<Scenario>().is_err());
+    }
+
+    #[test]
+    fn blocking_run_stops_at_the_request_budget() {
+        let bounds = Bounds {
+            duration: Duration::from_secs(30),
+            max_requests: 50,
+            op_timeout: Duration::from_secs(1),
+        };
+        let m = run_blocking("t", "noop", 4, bounds, |_, _| Ok(10));
+        assert_eq!(m.ok, 50);
+        assert_eq!(m.errors, 0);
+        assert!(m.seconds < 30.0);
+    }
+
+    #[test]
+    fn blocking_run_stops_at_the_deadline() {
+        let bounds = Bounds {
+            duration: Duration::from_millis(100),
+            max_requests: u64::MAX,
+            op_timeout: Duration::from_secs(1),
+        };
+        let m = run_blocking("t", "sleep", 2, bounds, |_, _| {
+            std::thread::sleep(Duration::from_millis(5));
+            Ok(0)
+        });
+        assert!(m.ok > 0);
+        assert!(m.seconds < 5.0);
+    }
+}

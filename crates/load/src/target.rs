@@ -1,0 +1,177 @@
+//! The server under test: either an already-running loopback endpoint, or a `tessera` child
+//! process this tool starts in a temp dir on a free port with fresh root credentials, waits
+//! for (bounded), and stops by its own handle before removing the temp dir. Also the setup
+//! every target gets: the bucket and the objects the GET scenarios read.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use http::StatusCode;
+use rand::RngExt;
+use rand::distr::Alphanumeric;
+use tokio::process::{Child, Command};
+
+use crate::client::{self, Endpoint, S3Client};
+use crate::scenarios::{self, KEY_1M, KEY_4K, SIZE_1M, SIZE_4K};
+use crate::sigv4::Credentials;
+
+pub const ROOT_USER: &str = "benchadmin";
+const HEALTH_PATH: &str = "/minio/health/live";
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `tessera server` child process and the temp dir holding its data.
+pub struct SpawnedServer {
+    child: Child,
+    /// `…/data` is the server's DIR; the fsync scratch dir goes next to it.
+    workdir: tempfile::TempDir,
+    endpoint: Endpoint,
+    creds: Arc<Credentials>,
+}
+
+impl SpawnedServer {
+    /// Start `binary server --address 127.0.0.1:PORT DIR` and wait until its liveness probe
+    /// answers 200.
+    pub async fn start(binary: &Path, parent: &Path) -> Result<Self> {
+        if !binary.is_file() {
+            bail!("--spawn: `{}` is not a file; build it with `cargo build --release`", binary.display());
+        }
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        let workdir = tempfile::Builder::new()
+            .prefix("tessera-load-")
+            .tempdir_in(parent)
+            .with_context(|| format!("creating a temp dir in {}", parent.display()))?;
+        let data = workdir.path().join("data");
+        let log_path = workdir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).context("creating the server log file")?;
+        let log_err = log.try_clone().context("duplicating the log handle")?;
+        let port = free_port()?;
+        let password: String = rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(24)
+            .map(char::from)
+            .collect();
+        let child = Command::new(binary)
+            .arg("server")
+            .arg("--address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(&data)
+            .env("TESSERA_ROOT_USER", ROOT_USER)
+            .env("TESSERA_ROOT_PASSWORD", &password)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut server = Self {
+            child,
+            workdir,
+            endpoint: Endpoint::loopback(port),
+            creds: Arc::new(Credentials::new(ROOT_USER.to_owned(), password, None)),
+        };
+        if let Err(e) = server.wait_live().await {
+            let tail = log_tail(&log_path);
+            server.stop().await;
+            bail!("{e:#}\n--- last lines of the server log ---\n{tail}");
+        }
+        Ok(server)
+    }
+
+    async fn wait_live(&mut self) -> Result<()> {
+        let started = Instant::now();
+        let mut last = String::from("no answer yet");
+        while started.elapsed() < START_TIMEOUT {
+            if let Some(status) = self.child.try_wait().context("polling the server process")? {
+                bail!("the server exited during start-up ({status})");
+            }
+            let req = client::unsigned_get(&self.endpoint, HEALTH_PATH)?;
+            match client::send_once(&self.endpoint, req, Duration::from_secs(1)).await {
+                Ok(out) if out.status == StatusCode::OK => return Ok(()),
+                Ok(out) => last = format!("HTTP status {}", out.status),
+                Err(e) => last = format!("{e:#}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "{} did not answer 200 on {HEALTH_PATH} within {START_TIMEOUT:?} (last: {last})",
+            self.endpoint.url()
+        )
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn credentials(&self) -> Arc<Credentials> {
+        self.creds.clone()
+    }
+
+    /// Where the fsync ceiling writes: next to the server's data, same filesystem.
+    pub fn scratch_parent(&self) -> PathBuf {
+        self.workdir.path().to_owned()
+    }
+
+    /// Kill this child (by its handle), reap it, then remove the temp dir.
+    pub async fn stop(mut self) {
+        if let Err(e) = self.child.kill().await {
+            eprintln!("warning: stopping the server process: {e}");
+        }
+        let path = self.workdir.path().to_owned();
+        if let Err(e) = self.workdir.close() {
+            eprintln!("warning: removing {}: {e}", path.display());
+        }
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free port")?;
+    Ok(l.local_addr().context("reading the free port")?.port())
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Create the bucket (an existing one of ours is fine) and the objects the GET scenarios read,
+/// then read each back once, so a signing or routing problem fails here with a clear message
+/// instead of as a column of errors.
+pub async fn prepare(s3: &S3Client) -> Result<()> {
+    let ep = s3.endpoint();
+    let out = client::send_once(ep, s3.create_bucket()?, SETUP_TIMEOUT)
+        .await
+        .context("creating the bucket")?;
+    if !(out.status.is_success() || out.status == StatusCode::CONFLICT) {
+        bail!(
+            "creating the bucket: HTTP status {} (are the credentials right?)",
+            out.status
+        );
+    }
+    for (key, len) in [(KEY_4K, SIZE_4K), (KEY_1M, SIZE_1M)] {
+        let put = s3.put_object(key, scenarios::body_of(len))?;
+        let out = client::send_once(ep, put, SETUP_TIMEOUT)
+            .await
+            .with_context(|| format!("uploading `{key}`"))?;
+        if !out.status.is_success() {
+            bail!("uploading `{key}`: HTTP status {}", out.status);
+        }
+        let out = client::send_once(ep, s3.get_object(key)?, SETUP_TIMEOUT)
+            .await
+            .with_context(|| format!("reading `{key}` back"))?;
+        if !out.status.is_success() || out.body_len != len as u64 {
+            bail!(
+                "reading `{key}` back: HTTP status {}, {} bytes (expected {len})",
+                out.status,
+                out.body_len
+            );
+        }
+    }
+    Ok(())
+}
