@@ -35,8 +35,13 @@ impl HyperBaseline {
     pub fn start() -> Result<Self> {
         let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .context("binding the hyper baseline to 127.0.0.1")?;
-        listener.set_nonblocking(true).context("setting the listener non-blocking")?;
-        let port = listener.local_addr().context("reading the baseline port")?.port();
+        listener
+            .set_nonblocking(true)
+            .context("setting the listener non-blocking")?;
+        let port = listener
+            .local_addr()
+            .context("reading the baseline port")?
+            .port();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("hyper-baseline")
@@ -137,17 +142,83 @@ pub async fn fsync_ceiling(dir: &Path, concurrency: usize, bounds: Bounds) -> Re
     let dir: PathBuf = dir.to_owned();
     let body = scenarios::body_of(SIZE_4K);
     tokio::task::spawn_blocking(move || {
-        scenarios::run_blocking("fsync-ceiling", "put4k", concurrency, bounds, |worker, seq| {
-            let path = dir.join(format!("c{concurrency}-w{worker}-{seq}"));
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-            Ok(body.len() as u64)
-        })
+        scenarios::run_blocking(
+            "fsync-ceiling",
+            "put4k",
+            concurrency,
+            bounds,
+            |worker, seq| {
+                let path = dir.join(format!("c{concurrency}-w{worker}-{seq}"));
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?;
+                file.write_all(&body)?;
+                file.sync_all()?;
+                Ok(body.len() as u64)
+            },
+        )
     })
     .await
     .map_err(|e| anyhow!("fsync workers failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::client::S3Client;
+    use crate::scenarios::{HttpOp, KEY_4K, Scenario};
+    use crate::sigv4::Credentials;
+
+    fn bounds(max_requests: u64) -> Bounds {
+        Bounds {
+            duration: Duration::from_secs(20),
+            max_requests,
+            op_timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hyper_baseline_serves_both_sizes_to_the_load_loop() {
+        let server = HyperBaseline::start().unwrap_or_else(|e| panic!("{e:#}"));
+        let creds = Arc::new(Credentials::new("AK".into(), "SK".into(), None));
+        let s3 = S3Client::new(server.endpoint().clone(), creds, "us-east-1", "b");
+        for (scenario, key, len) in [
+            (Scenario::Get4k, KEY_4K, SIZE_4K),
+            (Scenario::Get1m, KEY_1M, SIZE_1M),
+        ] {
+            let s3 = s3.clone();
+            let op: scenarios::MakeOp = Arc::new(move |_| {
+                Ok(HttpOp {
+                    request: s3.get_object(key)?,
+                    bytes_sent: 0,
+                    expect_body_len: Some(len as u64),
+                })
+            });
+            let m =
+                scenarios::run_http("hyper", scenario, server.endpoint(), 3, bounds(30), op).await;
+            assert_eq!((m.ok, m.errors), (30, 0), "{scenario}: {:?}", m.first_error);
+            assert!((m.bytes_per_sec * m.seconds - (30 * len) as f64).abs() < 1.0);
+        }
+        tokio::task::spawn_blocking(move || server.stop())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[tokio::test]
+    async fn fsync_ceiling_creates_durable_files_in_the_scratch_dir() {
+        let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = scratch_dir(parent.path()).unwrap_or_else(|e| panic!("{e:#}"));
+        let m = fsync_ceiling(dir.path(), 2, bounds(10))
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!((m.ok, m.errors), (10, 0));
+        let files = std::fs::read_dir(dir.path())
+            .map(Iterator::count)
+            .unwrap_or(0);
+        assert_eq!(files, 10);
+    }
 }

@@ -115,7 +115,11 @@ impl Connection {
     /// Send one request and read its whole body, counting (not keeping) the bytes.
     pub async fn send(&mut self, req: Request<Full<Bytes>>) -> Result<Outcome> {
         self.sender.ready().await.context("connection closed")?;
-        let resp = self.sender.send_request(req).await.context("sending request")?;
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .context("sending request")?;
         let status = resp.status();
         let mut body = resp.into_body();
         let mut body_len = 0u64;
@@ -158,6 +162,14 @@ impl S3Client {
         &self.endpoint
     }
 
+    /// The same client (credentials, region, bucket) aimed at another endpoint.
+    pub fn with_endpoint(&self, endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            ..self.clone()
+        }
+    }
+
     pub fn create_bucket(&self) -> Result<Request<Full<Bytes>>> {
         let path = format!("/{}", sigv4::uri_encode(&self.bucket, false));
         self.signed(Method::PUT, &path, Bytes::new())
@@ -181,7 +193,11 @@ impl S3Client {
 
     /// A request signed now, payload hash included, as an SDK would send it.
     fn signed(&self, method: Method, path: &str, body: Bytes) -> Result<Request<Full<Bytes>>> {
-        let payload = sigv4::hex_sha256(&body);
+        let payload = if body.is_empty() {
+            sigv4::EMPTY_SHA256.to_owned()
+        } else {
+            sigv4::hex_sha256(&body)
+        };
         let date = sigv4::amz_date(OffsetDateTime::now_utc());
         let host = self.endpoint.host.as_str();
         let mut headers: Vec<(&str, &str)> = vec![
@@ -223,7 +239,11 @@ pub fn unsigned_get(endpoint: &Endpoint, path: &str) -> Result<Request<Full<Byte
 }
 
 /// Send one request on a fresh connection; for setup steps, not for measuring.
-pub async fn send_once(endpoint: &Endpoint, req: Request<Full<Bytes>>, timeout: Duration) -> Result<Outcome> {
+pub async fn send_once(
+    endpoint: &Endpoint,
+    req: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<Outcome> {
     let run = async {
         let mut conn = Connection::open(endpoint).await?;
         conn.send(req).await
@@ -256,7 +276,10 @@ mod tests {
             "http://127.0.0.2:9000",
             "http://localhost.example.com:9000",
         ] {
-            let err = Endpoint::parse(url).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = Endpoint::parse(url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(err.contains("only 127.0.0.1 or localhost"), "{url}: {err}");
         }
     }
@@ -271,7 +294,11 @@ mod tests {
 
     #[test]
     fn signed_put_carries_the_payload_hash_and_token() {
-        let creds = Arc::new(Credentials::new("AK".into(), "SK".into(), Some("TOKEN".into())));
+        let creds = Arc::new(Credentials::new(
+            "AK".into(),
+            "SK".into(),
+            Some("TOKEN".into()),
+        ));
         let client = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "bench-bucket");
         let req = client
             .put_object("k 1", Bytes::from_static(b"hello"))
@@ -282,14 +309,24 @@ mod tests {
             h.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()),
             Some(sigv4::hex_sha256(b"hello").as_str())
         );
-        assert_eq!(h.get("x-amz-security-token").and_then(|v| v.to_str().ok()), Some("TOKEN"));
+        assert_eq!(
+            h.get("x-amz-security-token").and_then(|v| v.to_str().ok()),
+            Some("TOKEN")
+        );
         let auth = h
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AK/"));
         assert!(auth.contains("/us-east-1/s3/aws4_request,"));
-        assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"));
-        assert_eq!(h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()), Some("5"));
+        assert!(
+            auth.contains(
+                "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"
+            )
+        );
+        assert_eq!(
+            h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()),
+            Some("5")
+        );
     }
 }

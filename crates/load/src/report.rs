@@ -96,20 +96,35 @@ impl Report {
         if !errors.is_empty() {
             out.push_str("\nFirst error per run:\n\n");
             for (m, e) in errors {
-                let _ = writeln!(out, "- {} {} c={}: {e}", m.target, m.scenario, m.concurrency);
+                let _ = writeln!(
+                    out,
+                    "- {} {} c={}: {e}",
+                    m.target, m.scenario, m.concurrency
+                );
             }
         }
         out.push_str("\n### Ratios (same run, same client code)\n\n");
         out.push_str("| ratio | metric | conc | value |\n|---|---|--:|--:|\n");
         for q in &self.ratios {
-            let value = q.value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
-            let _ = writeln!(out, "| {} | {} | {} | {value} |", q.name, q.metric, q.concurrency);
+            let value = q
+                .value
+                .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {value} |",
+                q.name, q.metric, q.concurrency
+            );
         }
         out
     }
 }
 
-fn find<'a>(results: &'a [Measurement], target: &str, scenario: Scenario, c: usize) -> Option<&'a Measurement> {
+fn find<'a>(
+    results: &'a [Measurement],
+    target: &str,
+    scenario: Scenario,
+    c: usize,
+) -> Option<&'a Measurement> {
     results
         .iter()
         .find(|m| m.target == target && m.scenario == scenario.name() && m.concurrency == c)

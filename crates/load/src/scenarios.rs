@@ -33,8 +33,6 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::Get4k, Scenario::Put4k, Scenario::Get1m];
-
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Get4k => "get4k",
@@ -64,7 +62,10 @@ impl FromStr for Scenario {
 
 /// A deterministic body of `len` bytes.
 pub fn body_of(len: usize) -> Bytes {
-    (0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into()
+    (0..len)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into()
 }
 
 /// Limits of one run: it stops at `duration` or after `max_requests` started operations,
@@ -158,7 +159,13 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    fn from_tally(target: &str, scenario: &str, concurrency: usize, mut t: Tally, elapsed: Duration) -> Self {
+    fn from_tally(
+        target: &str,
+        scenario: &str,
+        concurrency: usize,
+        mut t: Tally,
+        elapsed: Duration,
+    ) -> Self {
         let secs = elapsed.as_secs_f64().max(1e-9);
         t.latencies_us.sort_unstable();
         Self {
@@ -227,7 +234,15 @@ pub async fn run_http(
             ready.wait().await;
             go.wait().await;
             while let Some(seq) = budget.claim() {
-                http_step(&endpoint, &mut conn, &make_op, seq, bounds.op_timeout, &mut tally).await;
+                http_step(
+                    &endpoint,
+                    &mut conn,
+                    &make_op,
+                    seq,
+                    bounds.op_timeout,
+                    &mut tally,
+                )
+                .await;
             }
             tally
         }));
@@ -292,7 +307,13 @@ async fn http_step(
 
 /// Closed-loop blocking load on `concurrency` OS threads; `op(worker, seq)` returns the bytes
 /// it moved. Run it off the async runtime (`spawn_blocking`).
-pub fn run_blocking<F>(target: &str, scenario: &str, concurrency: usize, bounds: Bounds, op: F) -> Measurement
+pub fn run_blocking<F>(
+    target: &str,
+    scenario: &str,
+    concurrency: usize,
+    bounds: Bounds,
+    op: F,
+) -> Measurement
 where
     F: Fn(usize, u64) -> std::io::Result<u64> + Sync,
 {

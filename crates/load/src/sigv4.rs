@@ -32,10 +32,6 @@ impl Credentials {
         }
     }
 
-    pub fn access_key(&self) -> &str {
-        &self.access_key
-    }
-
     pub fn session_token(&self) -> Option<&str> {
         self.session_token.as_deref().map(String::as_str)
     }
@@ -186,7 +182,12 @@ pub fn signing_key(secret_key: &str, date: &str, scope: &Scope) -> Zeroizing<[u8
 }
 
 /// The hex signature of `req` at `amz_date`.
-pub fn signature(creds: &Credentials, scope: &Scope, amz_date: &str, req: &RequestParts<'_>) -> String {
+pub fn signature(
+    creds: &Credentials,
+    scope: &Scope,
+    amz_date: &str,
+    req: &RequestParts<'_>,
+) -> String {
     let (canonical, _) = canonical_request(req);
     let sts = string_to_sign(amz_date, scope, &canonical);
     let date = amz_date.get(..8).unwrap_or(amz_date);
@@ -197,7 +198,12 @@ pub fn signature(creds: &Credentials, scope: &Scope, amz_date: &str, req: &Reque
 /// The `Authorization` header value for `req` signed at `amz_date`. The caller must send
 /// exactly the headers listed in `req.headers` (including `x-amz-date`, `host`, and
 /// `x-amz-security-token` when the credentials carry one).
-pub fn authorization(creds: &Credentials, scope: &Scope, amz_date: &str, req: &RequestParts<'_>) -> String {
+pub fn authorization(
+    creds: &Credentials,
+    scope: &Scope,
+    amz_date: &str,
+    req: &RequestParts<'_>,
+) -> String {
     let (_, signed_headers) = canonical_request(req);
     let date = amz_date.get(..8).unwrap_or(amz_date);
     format!(
@@ -263,7 +269,12 @@ mod tests {
 
     #[test]
     fn get_object_signature_matches_the_documented_one() {
-        let auth = authorization(&creds(), &Scope::s3("us-east-1"), DATE, &get_object_example());
+        let auth = authorization(
+            &creds(),
+            &Scope::s3("us-east-1"),
+            DATE,
+            &get_object_example(),
+        );
         assert_eq!(
             auth,
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,\
@@ -355,7 +366,8 @@ mod tests {
 
     #[test]
     fn amz_date_is_basic_iso8601() {
-        let t = OffsetDateTime::from_unix_timestamp(1_369_353_600).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let t = OffsetDateTime::from_unix_timestamp(1_369_353_600)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(amz_date(t), "20130524T000000Z");
     }
 

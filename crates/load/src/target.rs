@@ -37,7 +37,10 @@ impl SpawnedServer {
     /// answers 200.
     pub async fn start(binary: &Path, parent: &Path) -> Result<Self> {
         if !binary.is_file() {
-            bail!("--spawn: `{}` is not a file; build it with `cargo build --release`", binary.display());
+            bail!(
+                "--spawn: `{}` is not a file; build it with `cargo build --release`",
+                binary.display()
+            );
         }
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -86,7 +89,11 @@ impl SpawnedServer {
         let started = Instant::now();
         let mut last = String::from("no answer yet");
         while started.elapsed() < START_TIMEOUT {
-            if let Some(status) = self.child.try_wait().context("polling the server process")? {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .context("polling the server process")?
+            {
                 bail!("the server exited during start-up ({status})");
             }
             let req = client::unsigned_get(&self.endpoint, HEALTH_PATH)?;

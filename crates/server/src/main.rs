@@ -1,1 +1,81 @@
-fn main() {}
+//! The `tessera` binary: command line, configuration, and start-up of the server.
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod root_credentials;
+mod serve;
+mod tls;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const ENVIRONMENT_HELP: &str = "\
+Environment (every MINIO_ name is also read with the prefix TESSERA_, which wins):
+  MINIO_ROOT_USER, MINIO_ROOT_PASSWORD   root credentials; unset: generated on first start,
+                                         stored under DIR owner-only, printed once
+  MINIO_REGION (or MINIO_SITE_REGION)    region reported and accepted (default: any, us-east-1)
+  TESSERA_MAX_OBJECT_SIZE                largest single PUT or part, in bytes (default 5 GiB)
+  TESSERA_STALE_UPLOAD_AFTER             abort multipart uploads idle this long (default 24h)
+  TESSERA_CERTS_DIR                      like --certs-dir
+  RUST_LOG                               log filter (default: info)";
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "Tessera: an S3-compatible object server with a MinIO-compatible STS", after_help = ENVIRONMENT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve S3 (and later STS and the admin API) on one listener, keeping all state under DIR.
+    #[command(after_help = ENVIRONMENT_HELP)]
+    Server(ServerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// Address to listen on: HOST:PORT, or :PORT for every interface.
+    #[arg(long, default_value = ":9000", env = "TESSERA_ADDRESS")]
+    pub address: String,
+    /// TOML configuration file (the same keys as the environment, in sections).
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory holding `public.crt` and `private.key`: when both are there, serve HTTPS.
+    #[arg(long, env = "TESSERA_CERTS_DIR")]
+    pub certs_dir: Option<PathBuf>,
+    /// Directory for all state (created if missing).
+    pub dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tessera: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Server(args) => runtime.block_on(serve::run(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The listener: accepts connections (TCP_NODELAY, optional TLS), answers the health endpoints,
+//! hands everything else to the s3s service, writes one access-log line per request, and shuts
+//! down gracefully on SIGTERM or Ctrl-C (in-flight requests finish; nothing half-written is
+//! visible because every write commits atomically or not at all).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use s3s::service::S3Service;
+use tessera_frontend::{FrontendOptions, KeyStore, OperationSlot, build_service};
+use tessera_storage::{DiskBackend, DiskOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::ServerArgs;
+use crate::config::Settings;
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What request handling needs: the S3 service once storage is open.
+struct AppState {
+    s3: OnceLock<S3Service>,
+    request_counter: AtomicU64,
+    instance: u32,
+}
+
+fn parse_address(s: &str) -> anyhow::Result<SocketAddr> {
+    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_owned() };
+    full.parse().with_context(|| format!("--address must be HOST:PORT or :PORT, got `{s}`"))
+}
+
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(args.config.as_deref())?;
+    let system_dir = args.dir.join(".tessera");
+    std::fs::create_dir_all(&system_dir).with_context(|| format!("cannot create the data directory {}", args.dir.display()))?;
+    set_owner_only(&system_dir)?;
+    let root = crate::root_credentials::load_or_create(&system_dir)?;
+    let tls = crate::tls::acceptor(args.certs_dir.as_deref())?;
+    let address = parse_address(&args.address)?;
+    let listener = TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr()?;
+
+    let state = Arc::new(AppState { s3: OnceLock::new(), request_counter: AtomicU64::new(0), instance: rand::random() });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let accept_loop = tokio::spawn(accept_loop(listener, tls.clone(), Arc::clone(&state), stop_rx));
+
+    let opened = DiskBackend::open(
+        &system_dir.join("storage"),
+        DiskOptions { stale_upload_after: settings.stale_upload_after, ..DiskOptions::default() },
+    )
+    .await;
+    let backend = match opened {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = stop_tx.send(true);
+            let _ = accept_loop.await;
+            return Err(anyhow::anyhow!(e).context(format!("cannot open the object store under {}", args.dir.display())));
+        }
+    };
+    let cleanup = backend.spawn_periodic_cleanup();
+    let options = FrontendOptions { max_object_size: settings.max_object_size, region: settings.region.clone() };
+    let _ = state.s3.set(build_service(Arc::new(backend), KeyStore::new(root), options));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
+    // Scripts that start the server read this line to learn the port.
+    println!("Tessera listening on {scheme}://{local}");
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stop_tx.send(true);
+    let _ = accept_loop.await;
+    cleanup.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn set_owner_only(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict {} to its owner", dir.display()))
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        // Without TCP_NODELAY small responses wait for the peer's delayed ACK (~40 ms).
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let service = service_fn(move |req| handle(Arc::clone(&state), req, remote));
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        match &tls {
+            None => {
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                tokio::spawn(async move {
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let tls_stream = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(tls_stream), service).into_owned();
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            tracing::warn!("some requests did not finish within {DRAIN_TIMEOUT:?}; they are abandoned and leave nothing half-written");
+        }
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<s3s::Body> {
+    let mut r = Response::new(s3s::Body::from(text.to_owned()));
+    *r.status_mut() = status;
+    r
+}
+
+async fn handle(state: Arc<AppState>, mut req: Request<Incoming>, remote: SocketAddr) -> Result<Response<s3s::Body>, Infallible> {
+    let started = Instant::now();
+    let n = state.request_counter.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("{:08X}{:010X}", state.instance, n);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let bytes_in = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let slot = OperationSlot::default();
+    let mut response = match (&method, path.as_str()) {
+        (&Method::GET | &Method::HEAD, "/minio/health/live") => plain(StatusCode::OK, ""),
+        (&Method::GET | &Method::HEAD, "/minio/health/ready") => {
+            if state.s3.get().is_some() {
+                plain(StatusCode::OK, "")
+            } else {
+                plain(StatusCode::SERVICE_UNAVAILABLE, "the object store is still opening")
+            }
+        }
+        _ => match state.s3.get() {
+            None => plain(StatusCode::SERVICE_UNAVAILABLE, "Tessera is starting: retry in a moment"),
+            Some(s3) => {
+                req.extensions_mut().insert(slot.clone());
+                match hyper::service::Service::call(s3, req).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(%request_id, error = ?e, "request failed inside the S3 service");
+                        plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                    }
+                }
+            }
+        },
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amz-request-id", v);
+    }
+    let bytes_out = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    tracing::info!(
+        target: "tessera::access",
+        request_id = %request_id,
+        remote = %remote,
+        method = %method,
+        path = %path,
+        operation = slot.0.get().map_or("-", String::as_str),
+        status = response.status().as_u16(),
+        bytes_in,
+        bytes_out,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+    );
+    Ok(response)
+}
