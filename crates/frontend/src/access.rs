@@ -24,7 +24,8 @@ fn is_sig_v2(cx: &S3AccessContext<'_>) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("AWS "));
     let query = cx.uri().query().is_some_and(|q| {
-        q.split('&').any(|p| p.starts_with("AWSAccessKeyId=")) && q.split('&').any(|p| p.starts_with("Signature="))
+        q.split('&').any(|p| p.starts_with("AWSAccessKeyId="))
+            && q.split('&').any(|p| p.starts_with("Signature="))
     });
     header || query
 }

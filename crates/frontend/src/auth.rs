@@ -61,7 +61,10 @@ impl KeyStore {
 #[async_trait::async_trait]
 impl S3Auth for KeyStore {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        let known: bool = access_key.as_bytes().ct_eq(self.root.access_key.as_bytes()).into();
+        let known: bool = access_key
+            .as_bytes()
+            .ct_eq(self.root.access_key.as_bytes())
+            .into();
         if known {
             return Ok(SecretKey::from(self.root.secret_key.expose()));
         }

@@ -2,8 +2,9 @@
 //! delete (only when empty) and location.
 
 use s3s::dto::{
-    Bucket, CreateBucketInput, CreateBucketOutput, DeleteBucketInput, DeleteBucketOutput, GetBucketLocationInput,
-    GetBucketLocationOutput, HeadBucketInput, HeadBucketOutput, ListBucketsInput, ListBucketsOutput, Owner,
+    Bucket, CreateBucketInput, CreateBucketOutput, DeleteBucketInput, DeleteBucketOutput,
+    GetBucketLocationInput, GetBucketLocationOutput, HeadBucketInput, HeadBucketOutput,
+    ListBucketsInput, ListBucketsOutput, Owner,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -13,7 +14,10 @@ use crate::error::StorageResultExt as _;
 
 /// The owner shown in listings: Tessera has one account.
 pub fn owner() -> Owner {
-    Owner { display_name: Some("tessera".into()), id: Some("tessera".into()) }
+    Owner {
+        display_name: Some("tessera".into()),
+        id: Some("tessera".into()),
+    }
 }
 
 impl Tessera {
@@ -21,7 +25,10 @@ impl Tessera {
         self.options.region.as_deref().unwrap_or("us-east-1")
     }
 
-    pub(crate) async fn create_bucket_op(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+    pub(crate) async fn create_bucket_op(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
         let input = req.input;
         if let Some(constraint) = input
             .create_bucket_configuration
@@ -38,15 +45,26 @@ impl Tessera {
             ));
         }
         self.backend.create_bucket(&input.bucket).await.or_s3()?;
-        Ok(S3Response::new(CreateBucketOutput { location: Some(format!("/{}", input.bucket)) }))
+        Ok(S3Response::new(CreateBucketOutput {
+            location: Some(format!("/{}", input.bucket)),
+        }))
     }
 
-    pub(crate) async fn head_bucket_op(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+    pub(crate) async fn head_bucket_op(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
         self.backend.head_bucket(&req.input.bucket).await.or_s3()?;
-        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(self.region().to_owned()), ..Default::default() }))
+        Ok(S3Response::new(HeadBucketOutput {
+            bucket_region: Some(self.region().to_owned()),
+            ..Default::default()
+        }))
     }
 
-    pub(crate) async fn list_buckets_op(&self, _req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+    pub(crate) async fn list_buckets_op(
+        &self,
+        _req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
         let buckets = self.backend.list_buckets().await.or_s3()?;
         let buckets = buckets
             .into_iter()
@@ -56,11 +74,21 @@ impl Tessera {
                 bucket_region: Some(self.region().to_owned()),
             })
             .collect();
-        Ok(S3Response::new(ListBucketsOutput { buckets: Some(buckets), owner: Some(owner()), ..Default::default() }))
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            owner: Some(owner()),
+            ..Default::default()
+        }))
     }
 
-    pub(crate) async fn delete_bucket_op(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.backend.delete_bucket(&req.input.bucket).await.or_s3()?;
+    pub(crate) async fn delete_bucket_op(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.backend
+            .delete_bucket(&req.input.bucket)
+            .await
+            .or_s3()?;
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 
@@ -76,6 +104,8 @@ impl Tessera {
             .as_ref()
             .filter(|r| r.as_str() != "us-east-1")
             .map(|r| s3s::dto::BucketLocationConstraint::from(r.clone()));
-        Ok(S3Response::new(GetBucketLocationOutput { location_constraint }))
+        Ok(S3Response::new(GetBucketLocationOutput {
+            location_constraint,
+        }))
     }
 }

@@ -4,7 +4,10 @@
 use base64::Engine as _;
 use s3s::dto::{self, ETag, ETagCondition, Timestamp};
 use s3s::{S3Error, s3_error};
-use tessera_storage::{BodyPromise, ChecksumAlgorithm, Checksums, ObjectAttributes, Preconditions, RangeRequest, UnixMillis};
+use tessera_storage::{
+    BodyPromise, ChecksumAlgorithm, Checksums, ObjectAttributes, Preconditions, RangeRequest,
+    UnixMillis,
+};
 
 pub fn timestamp(ms: UnixMillis) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -51,7 +54,12 @@ pub fn range(r: Option<dto::Range>) -> Option<RangeRequest> {
 
 /// `x-amz-copy-source-range: bytes=first-last` (both required, last inclusive).
 pub fn copy_source_range(s: &str) -> Result<RangeRequest, S3Error> {
-    let bad = || s3_error!(InvalidArgument, "x-amz-copy-source-range must look like bytes=FIRST-LAST, got `{s}`");
+    let bad = || {
+        s3_error!(
+            InvalidArgument,
+            "x-amz-copy-source-range must look like bytes=FIRST-LAST, got `{s}`"
+        )
+    };
     let spec = s.strip_prefix("bytes=").ok_or_else(bad)?;
     let (a, b) = spec.split_once('-').ok_or_else(bad)?;
     let first: u64 = a.parse().map_err(|_| bad())?;
@@ -59,7 +67,10 @@ pub fn copy_source_range(s: &str) -> Result<RangeRequest, S3Error> {
     if last < first {
         return Err(bad());
     }
-    Ok(RangeRequest::FromTo { first, last: Some(last) })
+    Ok(RangeRequest::FromTo {
+        first,
+        last: Some(last),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -88,13 +99,25 @@ pub fn attributes(
 }
 
 pub fn metadata(a: &ObjectAttributes) -> Option<dto::Metadata> {
-    (!a.user_metadata.is_empty()).then(|| a.user_metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    (!a.user_metadata.is_empty()).then(|| {
+        a.user_metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    })
 }
 
-pub fn checksum_algorithm(a: Option<&dto::ChecksumAlgorithm>) -> Result<Option<ChecksumAlgorithm>, S3Error> {
+pub fn checksum_algorithm(
+    a: Option<&dto::ChecksumAlgorithm>,
+) -> Result<Option<ChecksumAlgorithm>, S3Error> {
     a.map(|a| {
-        ChecksumAlgorithm::from_name(a.as_str())
-            .ok_or_else(|| s3_error!(InvalidArgument, "unknown checksum algorithm `{}`", a.as_str()))
+        ChecksumAlgorithm::from_name(a.as_str()).ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "unknown checksum algorithm `{}`",
+                a.as_str()
+            )
+        })
     })
     .transpose()
 }
@@ -122,12 +145,20 @@ impl ChecksumHeaders {
 
     /// The values present, by algorithm.
     pub fn present(self) -> Vec<(ChecksumAlgorithm, String)> {
-        self.entries().into_iter().filter_map(|(a, v)| v.map(|v| (a, v))).collect()
+        self.entries()
+            .into_iter()
+            .filter_map(|(a, v)| v.map(|v| (a, v)))
+            .collect()
     }
 
     /// The same from trailing headers of an aws-chunked upload.
     pub fn from_trailers(headers: &http::HeaderMap) -> Self {
-        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let get = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         Self {
             crc32: get("x-amz-checksum-crc32"),
             crc32c: get("x-amz-checksum-crc32c"),
@@ -147,9 +178,13 @@ pub fn promise(
     trailer_algorithms: &[ChecksumAlgorithm],
     max_length: u64,
 ) -> Result<BodyPromise, S3Error> {
-    let mut p = BodyPromise { max_length: Some(max_length), ..Default::default() };
+    let mut p = BodyPromise {
+        max_length: Some(max_length),
+        ..Default::default()
+    };
     if let Some(len) = content_length {
-        let len = u64::try_from(len).map_err(|_| s3_error!(InvalidArgument, "Content-Length must not be negative"))?;
+        let len = u64::try_from(len)
+            .map_err(|_| s3_error!(InvalidArgument, "Content-Length must not be negative"))?;
         if len > max_length {
             return Err(s3_error!(
                 EntityTooLarge,
@@ -163,7 +198,12 @@ pub fn promise(
             .decode(md5.trim())
             .ok()
             .and_then(|v| <[u8; 16]>::try_from(v).ok())
-            .ok_or_else(|| s3_error!(InvalidDigest, "Content-MD5 must be the base64 of a 16-byte MD5 digest"))?;
+            .ok_or_else(|| {
+                s3_error!(
+                    InvalidDigest,
+                    "Content-MD5 must be the base64 of a 16-byte MD5 digest"
+                )
+            })?;
         p.md5 = Some(raw);
     }
     if let Some(a) = algorithm {

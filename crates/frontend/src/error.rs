@@ -7,7 +7,9 @@ use tessera_storage::StorageError;
 /// Requests the frontend itself refuses before storage is involved.
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
-    #[error("the continuation token is not one this server issued: pass the NextContinuationToken of the previous page")]
+    #[error(
+        "the continuation token is not one this server issued: pass the NextContinuationToken of the previous page"
+    )]
     InvalidContinuationToken,
     #[error("{0}")]
     InvalidArgument(String),
@@ -20,7 +22,9 @@ pub enum FrontendError {
 impl From<FrontendError> for S3Error {
     fn from(e: FrontendError) -> Self {
         let code = match &e {
-            FrontendError::InvalidContinuationToken | FrontendError::InvalidArgument(_) => S3ErrorCode::InvalidArgument,
+            FrontendError::InvalidContinuationToken | FrontendError::InvalidArgument(_) => {
+                S3ErrorCode::InvalidArgument
+            }
             FrontendError::InvalidRequest(_) => S3ErrorCode::InvalidRequest,
             FrontendError::NotImplemented(_) => S3ErrorCode::NotImplemented,
         };
@@ -58,7 +62,10 @@ pub fn storage_to_s3(e: StorageError) -> S3Error {
         StorageError::BodyRead(source) => return body_error(source.as_ref()),
         StorageError::Io(_) | StorageError::Index(_) => {
             tracing::error!(error = %e, "internal storage failure");
-            return s3_error!(InternalError, "the server failed to complete the request; it was not applied, retry it");
+            return s3_error!(
+                InternalError,
+                "the server failed to complete the request; it was not applied, retry it"
+            );
         }
     };
     S3Error::with_message(code, e.to_string())
@@ -70,10 +77,16 @@ fn body_error(source: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Err
     if let Some(inner) = source.downcast_ref::<S3Error>() {
         return S3Error::with_message(
             inner.code().clone(),
-            inner.message().unwrap_or("the request body was rejected").to_owned(),
+            inner
+                .message()
+                .unwrap_or("the request body was rejected")
+                .to_owned(),
         );
     }
-    s3_error!(IncompleteBody, "the request body ended before it was complete: {source}")
+    s3_error!(
+        IncompleteBody,
+        "the request body ended before it was complete: {source}"
+    )
 }
 
 /// `?`-friendly conversion for storage results.

@@ -34,7 +34,10 @@ pub struct FrontendOptions {
 
 impl Default for FrontendOptions {
     fn default() -> Self {
-        Self { max_object_size: 5 * 1024 * 1024 * 1024, region: None }
+        Self {
+            max_object_size: 5 * 1024 * 1024 * 1024,
+            region: None,
+        }
     }
 }
 
@@ -54,7 +57,11 @@ impl Tessera {
 
 /// Builds the s3s service: the S3 implementation behind the key store and the access gate.
 #[must_use]
-pub fn build_service(backend: Arc<dyn ObjectBackend>, keys: KeyStore, options: FrontendOptions) -> S3Service {
+pub fn build_service(
+    backend: Arc<dyn ObjectBackend>,
+    keys: KeyStore,
+    options: FrontendOptions,
+) -> S3Service {
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, options));
     builder.set_auth(keys);
     builder.set_access(AccessGate);

@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::{
-    CommonPrefix, EncodingType, ListObjectsInput, ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output, Object,
-    ObjectStorageClass,
+    CommonPrefix, EncodingType, ListObjectsInput, ListObjectsOutput, ListObjectsV2Input,
+    ListObjectsV2Output, Object, ObjectStorageClass,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use tessera_storage::{ListPage, ListQuery};
@@ -16,14 +16,22 @@ use crate::convert;
 use crate::error::{FrontendError, StorageResultExt as _};
 
 /// Characters left as they are by `encoding-type=url`: unreserved ones and `/`.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 const MAX_KEYS: i32 = 1000;
 
 fn max_keys(requested: Option<i32>) -> S3Result<usize> {
     match requested {
         None => Ok(MAX_KEYS as usize),
-        Some(n) if n < 0 => Err(s3_error!(InvalidArgument, "max-keys must be between 0 and 1000, got {n}")),
+        Some(n) if n < 0 => Err(s3_error!(
+            InvalidArgument,
+            "max-keys must be between 0 and 1000, got {n}"
+        )),
         Some(n) => Ok(usize::try_from(n.min(MAX_KEYS)).unwrap_or(0)),
     }
 }
@@ -32,13 +40,20 @@ fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     match e.map(EncodingType::as_str) {
         None => Ok(false),
         Some(s) if s.eq_ignore_ascii_case("url") => Ok(true),
-        Some(s) => Err(s3_error!(InvalidArgument, "encoding-type must be `url`, got `{s}`")),
+        Some(s) => Err(s3_error!(
+            InvalidArgument,
+            "encoding-type must be `url`, got `{s}`"
+        )),
     }
 }
 
 /// Applies `encoding-type=url` to a name in a listing.
 fn encoded(s: String, url: bool) -> String {
-    if url { utf8_percent_encode(&s, KEY_ENCODE).to_string() } else { s }
+    if url {
+        utf8_percent_encode(&s, KEY_ENCODE).to_string()
+    } else {
+        s
+    }
 }
 
 fn contents(page: &mut ListPage, url: bool) -> (Vec<Object>, Vec<CommonPrefix>) {
@@ -48,14 +63,18 @@ fn contents(page: &mut ListPage, url: bool) -> (Vec<Object>, Vec<CommonPrefix>) 
             e_tag: Some(convert::etag(&o.etag)),
             last_modified: Some(convert::timestamp(o.last_modified)),
             size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
-            storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+            storage_class: Some(ObjectStorageClass::from_static(
+                ObjectStorageClass::STANDARD,
+            )),
             key: Some(encoded(o.key, url)),
             ..Default::default()
         })
         .collect();
     let prefixes = std::mem::take(&mut page.common_prefixes)
         .into_iter()
-        .map(|p| CommonPrefix { prefix: Some(encoded(p, url)) })
+        .map(|p| CommonPrefix {
+            prefix: Some(encoded(p, url)),
+        })
         .collect();
     (objects, prefixes)
 }
@@ -73,7 +92,10 @@ fn decode_token(token: &str) -> Result<String, FrontendError> {
 }
 
 impl Tessera {
-    pub(crate) async fn list_objects_op(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    pub(crate) async fn list_objects_op(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = req.input;
         let url = url_encoding(input.encoding_type.as_ref())?;
         let max = max_keys(input.max_keys)?;
@@ -83,7 +105,11 @@ impl Tessera {
             after: input.marker.clone().filter(|m| !m.is_empty()),
             max_keys: max,
         };
-        let mut page = self.backend.list_objects(&input.bucket, &query).await.or_s3()?;
+        let mut page = self
+            .backend
+            .list_objects(&input.bucket, &query)
+            .await
+            .or_s3()?;
         let next = page.next_after.take();
         let (objects, prefixes) = contents(&mut page, url);
         Ok(S3Response::new(ListObjectsOutput {
@@ -101,7 +127,10 @@ impl Tessera {
         }))
     }
 
-    pub(crate) async fn list_objects_v2_op(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    pub(crate) async fn list_objects_v2_op(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = req.input;
         let url = url_encoding(input.encoding_type.as_ref())?;
         let max = max_keys(input.max_keys)?;
@@ -115,7 +144,11 @@ impl Tessera {
             after,
             max_keys: max,
         };
-        let mut page = self.backend.list_objects(&input.bucket, &query).await.or_s3()?;
+        let mut page = self
+            .backend
+            .list_objects(&input.bucket, &query)
+            .await
+            .or_s3()?;
         let next = page.next_after.take();
         let (mut objects, prefixes) = contents(&mut page, url);
         if input.fetch_owner == Some(true) {

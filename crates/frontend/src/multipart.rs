@@ -2,9 +2,10 @@
 //! list uploads.
 
 use s3s::dto::{
-    AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput, CompleteMultipartUploadOutput,
-    CopyPartResult, CopySource, CreateMultipartUploadInput, CreateMultipartUploadOutput, ListMultipartUploadsInput,
-    ListMultipartUploadsOutput, ListPartsInput, ListPartsOutput, MultipartUpload, Part, UploadPartCopyInput,
+    AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput,
+    CompleteMultipartUploadOutput, CopyPartResult, CopySource, CreateMultipartUploadInput,
+    CreateMultipartUploadOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput,
+    ListPartsInput, ListPartsOutput, MultipartUpload, Part, UploadPartCopyInput,
     UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -31,7 +32,11 @@ impl Tessera {
             input.expires.as_ref(),
             input.metadata,
         );
-        let upload = self.backend.create_multipart_upload(&input.bucket, &input.key, attributes, algorithm).await.or_s3()?;
+        let upload = self
+            .backend
+            .create_multipart_upload(&input.bucket, &input.key, attributes, algorithm)
+            .await
+            .or_s3()?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -41,7 +46,10 @@ impl Tessera {
         }))
     }
 
-    pub(crate) async fn upload_part_op(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    pub(crate) async fn upload_part_op(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         let trailer_algorithms = convert::trailer_algorithms(&req.headers);
         let late = late_checksums(req.trailing_headers);
         let input = req.input;
@@ -62,35 +70,77 @@ impl Tessera {
         promise.late_checksums = late;
         let part = self
             .backend
-            .upload_part(&input.bucket, &input.key, &input.upload_id, input.part_number, body_stream(input.body), promise)
+            .upload_part(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                body_stream(input.body),
+                promise,
+            )
             .await
             .or_s3()?;
-        let mut out = UploadPartOutput { e_tag: Some(convert::etag(&part.etag)), ..Default::default() };
+        let mut out = UploadPartOutput {
+            e_tag: Some(convert::etag(&part.etag)),
+            ..Default::default()
+        };
         set_checksums!(out, &part.checksums);
         Ok(S3Response::new(out))
     }
 
-    pub(crate) async fn upload_part_copy_op(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
+    pub(crate) async fn upload_part_copy_op(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_error!(NotImplemented, "copying from access points or outposts is not supported"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "copying from access points or outposts is not supported"
+            ));
         };
-        let range = input.copy_source_range.as_deref().map(convert::copy_source_range).transpose()?;
+        let range = input
+            .copy_source_range
+            .as_deref()
+            .map(convert::copy_source_range)
+            .transpose()?;
         let pre = convert::preconditions(
             input.copy_source_if_match,
             input.copy_source_if_none_match,
             input.copy_source_if_modified_since.as_ref(),
             input.copy_source_if_unmodified_since.as_ref(),
         );
-        let read = self.backend.get_object(src_bucket, src_key, range).await.or_s3()?;
+        let read = self
+            .backend
+            .get_object(src_bucket, src_key, range)
+            .await
+            .or_s3()?;
         if pre.evaluate_read(&read.info) != PreconditionOutcome::Proceed {
-            return Err(s3_error!(PreconditionFailed, "the copy source does not satisfy the x-amz-copy-source-if-* conditions"));
+            return Err(s3_error!(
+                PreconditionFailed,
+                "the copy source does not satisfy the x-amz-copy-source-if-* conditions"
+            ));
         }
         let length = read.range.map_or(read.info.size, |r| r.end - r.start);
-        let promise = BodyPromise { length: Some(length), ..Default::default() };
+        let promise = BodyPromise {
+            length: Some(length),
+            ..Default::default()
+        };
         let part = self
             .backend
-            .upload_part(&input.bucket, &input.key, &input.upload_id, input.part_number, read.body, promise)
+            .upload_part(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                read.body,
+                promise,
+            )
             .await
             .or_s3()?;
         Ok(S3Response::new(UploadPartCopyOutput {
@@ -108,19 +158,33 @@ impl Tessera {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = req.input;
-        let listed = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        let listed = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default();
         let mut parts = Vec::with_capacity(listed.len());
         for p in listed {
             let part_number = p
                 .part_number
                 .ok_or_else(|| s3_error!(MalformedXML, "every <Part> needs a <PartNumber>"))?;
-            let etag = p.e_tag.ok_or_else(|| s3_error!(MalformedXML, "every <Part> needs an <ETag>"))?;
-            parts.push(CompletedPart { part_number, etag: etag.value().to_owned() });
+            let etag = p
+                .e_tag
+                .ok_or_else(|| s3_error!(MalformedXML, "every <Part> needs an <ETag>"))?;
+            parts.push(CompletedPart {
+                part_number,
+                etag: etag.value().to_owned(),
+            });
         }
         let preconditions = convert::preconditions(input.if_match, input.if_none_match, None, None);
         let info = self
             .backend
-            .complete_multipart_upload(&input.bucket, &input.key, &input.upload_id, &parts, &preconditions)
+            .complete_multipart_upload(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                &parts,
+                &preconditions,
+            )
             .await
             .or_s3()?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
@@ -137,19 +201,31 @@ impl Tessera {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
-        self.backend.abort_multipart_upload(&input.bucket, &input.key, &input.upload_id).await.or_s3()?;
+        self.backend
+            .abort_multipart_upload(&input.bucket, &input.key, &input.upload_id)
+            .await
+            .or_s3()?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 
-    pub(crate) async fn list_parts_op(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    pub(crate) async fn list_parts_op(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
         let max = match input.max_parts {
             None => 1000,
-            Some(n) if n < 0 => return Err(s3_error!(InvalidArgument, "max-parts must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(s3_error!(InvalidArgument, "max-parts must not be negative"));
+            }
             Some(n) => usize::try_from(n.min(1000)).unwrap_or(1000),
         };
         let after = input.part_number_marker.filter(|n| *n > 0);
-        let page = self.backend.list_parts(&input.bucket, &input.key, &input.upload_id, after, max).await.or_s3()?;
+        let page = self
+            .backend
+            .list_parts(&input.bucket, &input.key, &input.upload_id, after, max)
+            .await
+            .or_s3()?;
         let next = page.parts.last().map(|p| p.part_number);
         let parts = page
             .parts
@@ -187,13 +263,29 @@ impl Tessera {
         let input = req.input;
         let max = match input.max_uploads {
             None => 1000,
-            Some(n) if n < 0 => return Err(s3_error!(InvalidArgument, "max-uploads must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(s3_error!(
+                    InvalidArgument,
+                    "max-uploads must not be negative"
+                ));
+            }
             Some(n) => usize::try_from(n.min(1000)).unwrap_or(1000),
         };
         let prefix = input.prefix.clone().unwrap_or_default();
-        let after = input.key_marker.as_deref().filter(|k| !k.is_empty()).map(|k| (k, input.upload_id_marker.as_deref()));
-        let page = self.backend.list_multipart_uploads(&input.bucket, &prefix, after, max).await.or_s3()?;
-        let last = page.uploads.last().map(|u| (u.key.clone(), u.upload_id.clone()));
+        let after = input
+            .key_marker
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .map(|k| (k, input.upload_id_marker.as_deref()));
+        let page = self
+            .backend
+            .list_multipart_uploads(&input.bucket, &prefix, after, max)
+            .await
+            .or_s3()?;
+        let last = page
+            .uploads
+            .last()
+            .map(|u| (u.key.clone(), u.upload_id.clone()));
         let uploads = page
             .uploads
             .into_iter()

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use futures::TryStreamExt as _;
 use s3s::dto::{
-    CopyObjectInput, CopyObjectOutput, CopyObjectResult, CopySource, DeleteObjectInput, DeleteObjectOutput,
-    DeleteObjectsInput, DeleteObjectsOutput, DeletedObject, GetObjectInput, GetObjectOutput, HeadObjectInput,
-    HeadObjectOutput, MetadataDirective, PutObjectInput, PutObjectOutput, StreamingBlob,
+    CopyObjectInput, CopyObjectOutput, CopyObjectResult, CopySource, DeleteObjectInput,
+    DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, DeletedObject, GetObjectInput,
+    GetObjectOutput, HeadObjectInput, HeadObjectOutput, MetadataDirective, PutObjectInput,
+    PutObjectOutput, StreamingBlob,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use tessera_storage::{BodyStream, LateChecksums, ObjectInfo, ObjectWrite, PreconditionOutcome, Preconditions};
+use tessera_storage::{
+    BodyStream, LateChecksums, ObjectInfo, ObjectWrite, PreconditionOutcome, Preconditions,
+};
 
 use crate::Tessera;
 use crate::convert::{self, ChecksumHeaders};
@@ -41,7 +44,9 @@ pub fn body_stream(body: Option<StreamingBlob>) -> BodyStream {
 pub fn late_checksums(trailers: Option<s3s::TrailingHeaders>) -> Option<LateChecksums> {
     trailers.map(|t| {
         LateChecksums(Arc::new(move || {
-            t.take().map(|h| ChecksumHeaders::from_trailers(&h).present()).unwrap_or_default()
+            t.take()
+                .map(|h| ChecksumHeaders::from_trailers(&h).present())
+                .unwrap_or_default()
         }))
     })
 }
@@ -50,17 +55,26 @@ fn check_read(pre: &Preconditions, info: &ObjectInfo) -> S3Result<()> {
     match pre.evaluate_read(info) {
         PreconditionOutcome::Proceed => Ok(()),
         PreconditionOutcome::NotModified => Err(s3_error!(NotModified)),
-        PreconditionOutcome::Failed => Err(s3_error!(PreconditionFailed, "the object's ETag or modification time does not satisfy the request's conditions")),
+        PreconditionOutcome::Failed => Err(s3_error!(
+            PreconditionFailed,
+            "the object's ETag or modification time does not satisfy the request's conditions"
+        )),
     }
 }
 
 impl Tessera {
-    pub(crate) async fn put_object_op(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    pub(crate) async fn put_object_op(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
         let trailer_algorithms = convert::trailer_algorithms(&req.headers);
         let late = late_checksums(req.trailing_headers);
         let input = req.input;
         if input.sse_customer_key.is_some() {
-            return Err(s3_error!(NotImplemented, "server-side encryption with customer keys is not supported"));
+            return Err(s3_error!(
+                NotImplemented,
+                "server-side encryption with customer keys is not supported"
+            ));
         }
         let mut promise = convert::promise(
             input.content_length,
@@ -89,18 +103,36 @@ impl Tessera {
         let preconditions = convert::preconditions(input.if_match, input.if_none_match, None, None);
         let info = self
             .backend
-            .put_object(&input.bucket, &input.key, body_stream(input.body), ObjectWrite { attributes, promise, preconditions })
+            .put_object(
+                &input.bucket,
+                &input.key,
+                body_stream(input.body),
+                ObjectWrite {
+                    attributes,
+                    promise,
+                    preconditions,
+                },
+            )
             .await
             .or_s3()?;
-        let mut out = PutObjectOutput { e_tag: Some(convert::etag(&info.etag)), ..Default::default() };
+        let mut out = PutObjectOutput {
+            e_tag: Some(convert::etag(&info.etag)),
+            ..Default::default()
+        };
         set_checksums!(out, &info.checksums);
         Ok(S3Response::new(out))
     }
 
-    pub(crate) async fn get_object_op(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+    pub(crate) async fn get_object_op(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
         if input.part_number.is_some() {
-            return Err(s3_error!(NotImplemented, "GET with partNumber is not supported: use a Range header"));
+            return Err(s3_error!(
+                NotImplemented,
+                "GET with partNumber is not supported: use a Range header"
+            ));
         }
         let pre = convert::preconditions(
             input.if_match,
@@ -108,30 +140,53 @@ impl Tessera {
             input.if_modified_since.as_ref(),
             input.if_unmodified_since.as_ref(),
         );
-        let read = self.backend.get_object(&input.bucket, &input.key, convert::range(input.range)).await.or_s3()?;
+        let read = self
+            .backend
+            .get_object(&input.bucket, &input.key, convert::range(input.range))
+            .await
+            .or_s3()?;
         check_read(&pre, &read.info)?;
         let info = read.info;
         let (length, content_range) = match read.range {
-            Some(r) => (r.end - r.start, Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size))),
+            Some(r) => (
+                r.end - r.start,
+                Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size)),
+            ),
             None => (info.size, None),
         };
         let whole = content_range.is_none();
         let a = &info.attributes;
         let mut out = GetObjectOutput {
-            body: Some(StreamingBlob::wrap(read.body.map_err(std::io::Error::other))),
+            body: Some(StreamingBlob::wrap(
+                read.body.map_err(std::io::Error::other),
+            )),
             accept_ranges: Some("bytes".into()),
             content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
             content_range,
             e_tag: Some(convert::etag(&info.etag)),
             last_modified: Some(convert::timestamp(info.last_modified)),
             metadata: convert::metadata(a),
-            content_type: input.response_content_type.or_else(|| a.content_type.clone()),
-            content_encoding: input.response_content_encoding.or_else(|| a.content_encoding.clone()),
-            content_disposition: input.response_content_disposition.or_else(|| a.content_disposition.clone()),
-            content_language: input.response_content_language.or_else(|| a.content_language.clone()),
-            cache_control: input.response_cache_control.or_else(|| a.cache_control.clone()),
-            expires: input.response_expires.or_else(|| a.expires.map(convert::timestamp)),
-            parts_count: info.parts_count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            content_type: input
+                .response_content_type
+                .or_else(|| a.content_type.clone()),
+            content_encoding: input
+                .response_content_encoding
+                .or_else(|| a.content_encoding.clone()),
+            content_disposition: input
+                .response_content_disposition
+                .or_else(|| a.content_disposition.clone()),
+            content_language: input
+                .response_content_language
+                .or_else(|| a.content_language.clone()),
+            cache_control: input
+                .response_cache_control
+                .or_else(|| a.cache_control.clone()),
+            expires: input
+                .response_expires
+                .or_else(|| a.expires.map(convert::timestamp)),
+            parts_count: info
+                .parts_count
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
             ..Default::default()
         };
         if whole && input.checksum_mode.is_some() {
@@ -140,7 +195,10 @@ impl Tessera {
         Ok(S3Response::new(out))
     }
 
-    pub(crate) async fn head_object_op(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    pub(crate) async fn head_object_op(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
         let pre = convert::preconditions(
             input.if_match,
@@ -148,12 +206,25 @@ impl Tessera {
             input.if_modified_since.as_ref(),
             input.if_unmodified_since.as_ref(),
         );
-        let info = self.backend.head_object(&input.bucket, &input.key).await.or_s3()?;
+        let info = self
+            .backend
+            .head_object(&input.bucket, &input.key)
+            .await
+            .or_s3()?;
         check_read(&pre, &info)?;
         let (length, content_range) = match convert::range(input.range) {
             Some(r) => {
-                let r = r.resolve(info.size).ok_or_else(|| s3_error!(InvalidRange, "the range does not overlap the object ({} bytes)", info.size))?;
-                (r.end - r.start, Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size)))
+                let r = r.resolve(info.size).ok_or_else(|| {
+                    s3_error!(
+                        InvalidRange,
+                        "the range does not overlap the object ({} bytes)",
+                        info.size
+                    )
+                })?;
+                (
+                    r.end - r.start,
+                    Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size)),
+                )
             }
             None => (info.size, None),
         };
@@ -166,13 +237,17 @@ impl Tessera {
             e_tag: Some(convert::etag(&info.etag)),
             last_modified: Some(convert::timestamp(info.last_modified)),
             metadata: convert::metadata(a),
-            content_type: input.response_content_type.or_else(|| a.content_type.clone()),
+            content_type: input
+                .response_content_type
+                .or_else(|| a.content_type.clone()),
             content_encoding: a.content_encoding.clone(),
             content_disposition: a.content_disposition.clone(),
             content_language: a.content_language.clone(),
             cache_control: a.cache_control.clone(),
             expires: a.expires.map(convert::timestamp),
-            parts_count: info.parts_count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            parts_count: info
+                .parts_count
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
             ..Default::default()
         };
         if whole && input.checksum_mode.is_some() {
@@ -181,16 +256,28 @@ impl Tessera {
         Ok(S3Response::new(out))
     }
 
-    pub(crate) async fn delete_object_op(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+    pub(crate) async fn delete_object_op(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
-        self.backend.delete_object(&input.bucket, &input.key).await.or_s3()?;
+        self.backend
+            .delete_object(&input.bucket, &input.key)
+            .await
+            .or_s3()?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
-    pub(crate) async fn delete_objects_op(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    pub(crate) async fn delete_objects_op(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = req.input;
         if input.delete.objects.len() > 1000 {
-            return Err(s3_error!(MalformedXML, "DeleteObjects takes at most 1000 keys per request"));
+            return Err(s3_error!(
+                MalformedXML,
+                "DeleteObjects takes at most 1000 keys per request"
+            ));
         }
         self.backend.head_bucket(&input.bucket).await.or_s3()?;
         let quiet = input.delete.quiet.unwrap_or(false);
@@ -200,7 +287,10 @@ impl Tessera {
             match self.backend.delete_object(&input.bucket, &object.key).await {
                 Ok(()) => {
                     if !quiet {
-                        deleted.push(DeletedObject { key: Some(object.key), ..Default::default() });
+                        deleted.push(DeletedObject {
+                            key: Some(object.key),
+                            ..Default::default()
+                        });
                     }
                 }
                 Err(e) => {
@@ -221,12 +311,26 @@ impl Tessera {
         }))
     }
 
-    pub(crate) async fn copy_object_op(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+    pub(crate) async fn copy_object_op(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_error!(NotImplemented, "copying from access points or outposts is not supported"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "copying from access points or outposts is not supported"
+            ));
         };
-        let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        let replace = input
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         if **src_bucket == *input.bucket && **src_key == *input.key && !replace {
             return Err(s3_error!(
                 InvalidRequest,
@@ -239,9 +343,16 @@ impl Tessera {
             input.copy_source_if_modified_since.as_ref(),
             input.copy_source_if_unmodified_since.as_ref(),
         );
-        let read = self.backend.get_object(src_bucket, src_key, None).await.or_s3()?;
+        let read = self
+            .backend
+            .get_object(src_bucket, src_key, None)
+            .await
+            .or_s3()?;
         if pre.evaluate_read(&read.info) != PreconditionOutcome::Proceed {
-            return Err(s3_error!(PreconditionFailed, "the copy source does not satisfy the x-amz-copy-source-if-* conditions"));
+            return Err(s3_error!(
+                PreconditionFailed,
+                "the copy source does not satisfy the x-amz-copy-source-if-* conditions"
+            ));
         }
         let attributes = if replace {
             convert::attributes(
@@ -269,7 +380,16 @@ impl Tessera {
         }
         let info = self
             .backend
-            .put_object(&input.bucket, &input.key, read.body, ObjectWrite { attributes, promise, preconditions: Preconditions::default() })
+            .put_object(
+                &input.bucket,
+                &input.key,
+                read.body,
+                ObjectWrite {
+                    attributes,
+                    promise,
+                    preconditions: Preconditions::default(),
+                },
+            )
             .await
             .or_s3()?;
         let mut result = CopyObjectResult {
@@ -278,6 +398,9 @@ impl Tessera {
             ..Default::default()
         };
         set_checksums!(result, &info.checksums);
-        Ok(S3Response::new(CopyObjectOutput { copy_object_result: Some(result), ..Default::default() }))
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(result),
+            ..Default::default()
+        }))
     }
 }

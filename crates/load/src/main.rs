@@ -228,7 +228,7 @@ async fn run(cli: Cli) -> Result<()> {
         max_requests_per_run: plan.bounds.max_requests,
         fsync_dir,
     };
-    let report = Report::new(info, results, &plan.concurrencies);
+    let report = Report::new(info, results, &plan.scenarios, &plan.concurrencies);
     println!("{}", report.markdown());
     if let Some(path) = &cli.json {
         report.write_json(path)?;

@@ -28,6 +28,7 @@ pub struct RunInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct Ratio {
     pub name: &'static str,
+    pub scenario: Scenario,
     pub metric: &'static str,
     pub concurrency: usize,
     pub value: Option<f64>,
@@ -41,8 +42,17 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(run: RunInfo, results: Vec<Measurement>, concurrencies: &[usize]) -> Self {
-        let ratios = ratios(&results, concurrencies);
+    /// Ratios are listed for the chosen `scenarios` at each of `concurrencies`.
+    pub fn new(
+        run: RunInfo,
+        results: Vec<Measurement>,
+        scenarios: &[Scenario],
+        concurrencies: &[usize],
+    ) -> Self {
+        let ratios = ratios(&results, concurrencies)
+            .into_iter()
+            .filter(|r| scenarios.contains(&r.scenario))
+            .collect();
         Self {
             run,
             results,
@@ -148,18 +158,21 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
     for &c in concurrencies {
         out.push(Ratio {
             name: "tessera get4k / hyper get4k",
+            scenario: Scenario::Get4k,
             metric: "req/s",
             concurrency: c,
             value: ratio(results, HYPER, Scenario::Get4k, c, |m| m.ops_per_sec),
         });
         out.push(Ratio {
             name: "tessera put4k / fsync-ceiling",
+            scenario: Scenario::Put4k,
             metric: "ops/s",
             concurrency: c,
             value: ratio(results, FSYNC, Scenario::Put4k, c, |m| m.ops_per_sec),
         });
         out.push(Ratio {
             name: "tessera get1m / hyper get1m",
+            scenario: Scenario::Get1m,
             metric: "bytes/s",
             concurrency: c,
             value: ratio(results, HYPER, Scenario::Get1m, c, |m| m.bytes_per_sec),
@@ -215,9 +228,15 @@ mod tests {
             max_requests_per_run: 5,
             fsync_dir: None,
         };
-        let report = Report::new(run, vec![m(HYPER, Scenario::Get4k, 16, 1.0, 2.0)], &[16]);
+        let report = Report::new(
+            run,
+            vec![m(HYPER, Scenario::Get4k, 16, 1.0, 2.0)],
+            &[Scenario::Get4k],
+            &[16],
+        );
         let text = report.markdown();
         assert!(text.contains("| hyper-baseline | get4k | 16 |"));
         assert!(text.contains("| tessera get4k / hyper get4k | req/s | 16 | n/a |"));
+        assert!(!text.contains("get1m / hyper"));
     }
 }

@@ -41,8 +41,12 @@ pub struct Settings {
 /// Parses durations such as `90s`, `15m`, `12h`, `7d` (a bare number means seconds).
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, ""), |i| s.split_at(i));
-    let n: u64 = num.parse().with_context(|| format!("`{s}` is not a duration such as 90s, 15m, 12h or 7d"))?;
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("`{s}` is not a duration such as 90s, 15m, 12h or 7d"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,
@@ -57,22 +61,41 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let file: FileConfig = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read the config file {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("the config file {} is not valid", p.display()))?
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read the config file {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("the config file {} is not valid", p.display()))?
             }
             None => FileConfig::default(),
         };
-        let region = env("REGION").or_else(|| env("SITE_REGION")).or(file.server.region);
-        let max_object_size = match std::env::var("TESSERA_MAX_OBJECT_SIZE").ok().filter(|v| !v.is_empty()) {
-            Some(v) => v.parse().with_context(|| format!("TESSERA_MAX_OBJECT_SIZE must be a number of bytes, got `{v}`"))?,
-            None => file.server.max_object_size.unwrap_or(5 * 1024 * 1024 * 1024),
+        let region = env("REGION")
+            .or_else(|| env("SITE_REGION"))
+            .or(file.server.region);
+        let max_object_size = match std::env::var("TESSERA_MAX_OBJECT_SIZE")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            Some(v) => v.parse().with_context(|| {
+                format!("TESSERA_MAX_OBJECT_SIZE must be a number of bytes, got `{v}`")
+            })?,
+            None => file
+                .server
+                .max_object_size
+                .unwrap_or(5 * 1024 * 1024 * 1024),
         };
-        let stale = std::env::var("TESSERA_STALE_UPLOAD_AFTER").ok().filter(|v| !v.is_empty()).or(file.server.stale_upload_after);
+        let stale = std::env::var("TESSERA_STALE_UPLOAD_AFTER")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or(file.server.stale_upload_after);
         let stale_upload_after = match stale {
             Some(v) => parse_duration(&v).context("TESSERA_STALE_UPLOAD_AFTER")?,
             None => Duration::from_secs(24 * 3600),
         };
-        Ok(Self { region, max_object_size, stale_upload_after })
+        Ok(Self {
+            region,
+            max_object_size,
+            stale_upload_after,
+        })
     }
 }
 

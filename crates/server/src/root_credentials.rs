@@ -22,10 +22,14 @@ struct Stored {
 
 fn validate(user: &str, password: &str) -> anyhow::Result<()> {
     if user.len() < 3 {
-        bail!("the root user must be at least 3 characters long: set MINIO_ROOT_USER (or TESSERA_ROOT_USER) to a longer name");
+        bail!(
+            "the root user must be at least 3 characters long: set MINIO_ROOT_USER (or TESSERA_ROOT_USER) to a longer name"
+        );
     }
     if password.len() < 8 {
-        bail!("the root password must be at least 8 characters long: set MINIO_ROOT_PASSWORD (or TESSERA_ROOT_PASSWORD) to a longer one");
+        bail!(
+            "the root password must be at least 8 characters long: set MINIO_ROOT_PASSWORD (or TESSERA_ROOT_PASSWORD) to a longer one"
+        );
     }
     Ok(())
 }
@@ -35,23 +39,39 @@ pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootCredentials> {
     match (env("ROOT_USER"), env("ROOT_PASSWORD")) {
         (Some(user), Some(password)) => {
             validate(&user, &password)?;
-            return Ok(RootCredentials { access_key: user, secret_key: SecretString::new(password) });
+            return Ok(RootCredentials {
+                access_key: user,
+                secret_key: SecretString::new(password),
+            });
         }
         (Some(_), None) | (None, Some(_)) => {
-            bail!("set both MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (or their TESSERA_ forms), or neither to use generated credentials")
+            bail!(
+                "set both MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (or their TESSERA_ forms), or neither to use generated credentials"
+            )
         }
         (None, None) => {}
     }
     let path = system_dir.join(FILE);
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let stored: Stored = serde_json::from_str(&text).with_context(|| format!("{} is not valid: delete it to generate new credentials", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let stored: Stored = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not valid: delete it to generate new credentials",
+                path.display()
+            )
+        })?;
         validate(&stored.access_key, &stored.secret_key)?;
-        return Ok(RootCredentials { access_key: stored.access_key, secret_key: SecretString::new(stored.secret_key) });
+        return Ok(RootCredentials {
+            access_key: stored.access_key,
+            secret_key: SecretString::new(stored.secret_key),
+        });
     }
     let mut rng = rand::rng();
     let stored = Stored {
-        access_key: Alphanumeric.sample_string(&mut rng, 20).to_ascii_uppercase(),
+        access_key: Alphanumeric
+            .sample_string(&mut rng, 20)
+            .to_ascii_uppercase(),
         secret_key: Alphanumeric.sample_string(&mut rng, 40),
     };
     let tmp = system_dir.join(format!("{FILE}.tmp"));
@@ -75,5 +95,8 @@ pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootCredentials> {
         stored.access_key,
         stored.secret_key
     );
-    Ok(RootCredentials { access_key: stored.access_key, secret_key: SecretString::new(stored.secret_key) })
+    Ok(RootCredentials {
+        access_key: stored.access_key,
+        secret_key: SecretString::new(stored.secret_key),
+    })
 }

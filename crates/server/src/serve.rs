@@ -36,28 +36,48 @@ struct AppState {
 }
 
 fn parse_address(s: &str) -> anyhow::Result<SocketAddr> {
-    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_owned() };
-    full.parse().with_context(|| format!("--address must be HOST:PORT or :PORT, got `{s}`"))
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    full.parse()
+        .with_context(|| format!("--address must be HOST:PORT or :PORT, got `{s}`"))
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let settings = Settings::load(args.config.as_deref())?;
     let system_dir = args.dir.join(".tessera");
-    std::fs::create_dir_all(&system_dir).with_context(|| format!("cannot create the data directory {}", args.dir.display()))?;
+    std::fs::create_dir_all(&system_dir)
+        .with_context(|| format!("cannot create the data directory {}", args.dir.display()))?;
     set_owner_only(&system_dir)?;
     let root = crate::root_credentials::load_or_create(&system_dir)?;
     let tls = crate::tls::acceptor(args.certs_dir.as_deref())?;
     let address = parse_address(&args.address)?;
-    let listener = TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr()?;
 
-    let state = Arc::new(AppState { s3: OnceLock::new(), request_counter: AtomicU64::new(0), instance: rand::random() });
+    let state = Arc::new(AppState {
+        s3: OnceLock::new(),
+        request_counter: AtomicU64::new(0),
+        instance: rand::random(),
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let accept_loop = tokio::spawn(accept_loop(listener, tls.clone(), Arc::clone(&state), stop_rx));
+    let accept_loop = tokio::spawn(accept_loop(
+        listener,
+        tls.clone(),
+        Arc::clone(&state),
+        stop_rx,
+    ));
 
     let opened = DiskBackend::open(
         &system_dir.join("storage"),
-        DiskOptions { stale_upload_after: settings.stale_upload_after, ..DiskOptions::default() },
+        DiskOptions {
+            stale_upload_after: settings.stale_upload_after,
+            ..DiskOptions::default()
+        },
     )
     .await;
     let backend = match opened {
@@ -65,12 +85,22 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         Err(e) => {
             let _ = stop_tx.send(true);
             let _ = accept_loop.await;
-            return Err(anyhow::anyhow!(e).context(format!("cannot open the object store under {}", args.dir.display())));
+            return Err(anyhow::anyhow!(e).context(format!(
+                "cannot open the object store under {}",
+                args.dir.display()
+            )));
         }
     };
     let cleanup = backend.spawn_periodic_cleanup();
-    let options = FrontendOptions { max_object_size: settings.max_object_size, region: settings.region.clone() };
-    let _ = state.s3.set(build_service(Arc::new(backend), KeyStore::new(root), options));
+    let options = FrontendOptions {
+        max_object_size: settings.max_object_size,
+        region: settings.region.clone(),
+    };
+    let _ = state.s3.set(build_service(
+        Arc::new(backend),
+        KeyStore::new(root),
+        options,
+    ));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
     // Scripts that start the server read this line to learn the port.
@@ -134,7 +164,9 @@ async fn accept_loop(
         let watcher = graceful.watcher();
         match &tls {
             None => {
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
                 tokio::spawn(async move {
                     let _ = watcher.watch(conn).await;
                 });
@@ -142,7 +174,12 @@ async fn accept_loop(
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let tls_stream = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    let tls_stream = match tokio::time::timeout(
+                        Duration::from_secs(10),
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
                             tracing::debug!(%remote, error = %e, "TLS handshake failed");
@@ -150,7 +187,9 @@ async fn accept_loop(
                         }
                         Err(_) => return,
                     };
-                    let conn = builder.serve_connection(TokioIo::new(tls_stream), service).into_owned();
+                    let conn = builder
+                        .serve_connection(TokioIo::new(tls_stream), service)
+                        .into_owned();
                     let _ = watcher.watch(conn).await;
                 });
             }
@@ -171,7 +210,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<s3s::Body> {
     r
 }
 
-async fn handle(state: Arc<AppState>, mut req: Request<Incoming>, remote: SocketAddr) -> Result<Response<s3s::Body>, Infallible> {
+async fn handle(
+    state: Arc<AppState>,
+    mut req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Result<Response<s3s::Body>, Infallible> {
     let started = Instant::now();
     let n = state.request_counter.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("{:08X}{:010X}", state.instance, n);
@@ -190,11 +233,17 @@ async fn handle(state: Arc<AppState>, mut req: Request<Incoming>, remote: Socket
             if state.s3.get().is_some() {
                 plain(StatusCode::OK, "")
             } else {
-                plain(StatusCode::SERVICE_UNAVAILABLE, "the object store is still opening")
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the object store is still opening",
+                )
             }
         }
         _ => match state.s3.get() {
-            None => plain(StatusCode::SERVICE_UNAVAILABLE, "Tessera is starting: retry in a moment"),
+            None => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Tessera is starting: retry in a moment",
+            ),
             Some(s3) => {
                 req.extensions_mut().insert(slot.clone());
                 match hyper::service::Service::call(s3, req).await {

@@ -10,13 +10,23 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The TLS acceptor for `certs_dir`, or `None` when it holds no certificate pair.
 pub fn acceptor(certs_dir: Option<&Path>) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
-    let Some(dir) = certs_dir else { return Ok(None) };
+    let Some(dir) = certs_dir else {
+        return Ok(None);
+    };
     let cert_path = dir.join("public.crt");
     let key_path = dir.join("private.key");
     match (cert_path.exists(), key_path.exists()) {
         (false, false) => return Ok(None),
-        (true, false) => bail!("{} exists but {} does not: add the private key or remove the certificate", cert_path.display(), key_path.display()),
-        (false, true) => bail!("{} exists but {} does not: add the certificate or remove the key", key_path.display(), cert_path.display()),
+        (true, false) => bail!(
+            "{} exists but {} does not: add the private key or remove the certificate",
+            cert_path.display(),
+            key_path.display()
+        ),
+        (false, true) => bail!(
+            "{} exists but {} does not: add the certificate or remove the key",
+            key_path.display(),
+            cert_path.display()
+        ),
         (true, true) => {}
     }
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
@@ -26,7 +36,8 @@ pub fn acceptor(certs_dir: Option<&Path>) -> anyhow::Result<Option<tokio_rustls:
     if certs.is_empty() {
         bail!("{} holds no certificate", cert_path.display());
     }
-    let key = PrivateKeyDer::from_pem_file(&key_path).with_context(|| format!("{} is not a PEM private key", key_path.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&key_path)
+        .with_context(|| format!("{} is not a PEM private key", key_path.display()))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

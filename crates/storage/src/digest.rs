@@ -88,13 +88,19 @@ impl BodyDigest {
     pub fn finish(self) -> BodySummary {
         let mut checksums = Checksums::new();
         if let Some(h) = self.crc32 {
-            checksums.insert(ChecksumAlgorithm::Crc32, BASE64.encode(h.finalize().to_be_bytes()));
+            checksums.insert(
+                ChecksumAlgorithm::Crc32,
+                BASE64.encode(h.finalize().to_be_bytes()),
+            );
         }
         if let Some(c) = self.crc32c {
             checksums.insert(ChecksumAlgorithm::Crc32c, BASE64.encode(c.to_be_bytes()));
         }
         if let Some(h) = self.crc64 {
-            checksums.insert(ChecksumAlgorithm::Crc64Nvme, BASE64.encode(h.sum64().to_be_bytes()));
+            checksums.insert(
+                ChecksumAlgorithm::Crc64Nvme,
+                BASE64.encode(h.sum64().to_be_bytes()),
+            );
         }
         if let Some(h) = self.sha1 {
             checksums.insert(ChecksumAlgorithm::Sha1, BASE64.encode(h.finalize()));
@@ -102,7 +108,11 @@ impl BodyDigest {
         if let Some(h) = self.sha256 {
             checksums.insert(ChecksumAlgorithm::Sha256, BASE64.encode(h.finalize()));
         }
-        BodySummary { size: self.size, md5: self.md5.finalize().into(), checksums }
+        BodySummary {
+            size: self.size,
+            md5: self.md5.finalize().into(),
+            checksums,
+        }
     }
 }
 
@@ -117,7 +127,10 @@ impl BodyPromise {
         if let Some(declared) = self.length
             && size > declared
         {
-            return Err(StorageError::IncompleteBody { declared, received: size });
+            return Err(StorageError::IncompleteBody {
+                declared,
+                received: size,
+            });
         }
         Ok(())
     }
@@ -127,19 +140,32 @@ impl BodyPromise {
         if let Some(declared) = self.length
             && declared != summary.size
         {
-            return Err(StorageError::IncompleteBody { declared, received: summary.size });
+            return Err(StorageError::IncompleteBody {
+                declared,
+                received: summary.size,
+            });
         }
         if let Some(md5) = self.md5
             && md5 != summary.md5
         {
             return Err(StorageError::BadDigest);
         }
-        let late = self.late_checksums.as_ref().map(|l| (l.0)()).unwrap_or_default();
-        let expected = self.checksums.iter().filter_map(|(a, v)| v.as_ref().map(|v| (*a, v))).chain(late.iter().map(|(a, v)| (*a, v)));
+        let late = self
+            .late_checksums
+            .as_ref()
+            .map(|l| (l.0)())
+            .unwrap_or_default();
+        let expected = self
+            .checksums
+            .iter()
+            .filter_map(|(a, v)| v.as_ref().map(|v| (*a, v)))
+            .chain(late.iter().map(|(a, v)| (*a, v)));
         for (algorithm, expected) in expected {
             // A trailer naming an algorithm that was not announced cannot be checked: refuse it.
             if summary.checksums.get(&algorithm) != Some(expected) {
-                return Err(StorageError::ChecksumMismatch { algorithm: algorithm.name() });
+                return Err(StorageError::ChecksumMismatch {
+                    algorithm: algorithm.name(),
+                });
             }
         }
         Ok(())
@@ -171,8 +197,14 @@ mod tests {
         assert_eq!(s.etag(), "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(s.checksums[&ChecksumAlgorithm::Crc32], "DUoRhQ==");
         assert_eq!(s.checksums[&ChecksumAlgorithm::Crc32c], "yZRlqg==");
-        assert_eq!(s.checksums[&ChecksumAlgorithm::Sha1], "Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
-        assert_eq!(s.checksums[&ChecksumAlgorithm::Sha256], "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=");
+        assert_eq!(
+            s.checksums[&ChecksumAlgorithm::Sha1],
+            "Kq5sNclPz7QV2+lfQIuc6R7oRu0="
+        );
+        assert_eq!(
+            s.checksums[&ChecksumAlgorithm::Sha256],
+            "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
+        );
     }
 
     #[test]
@@ -180,19 +212,38 @@ mod tests {
         let mut d = BodyDigest::new([ChecksumAlgorithm::Crc32]);
         d.update(b"abc");
         let s = d.finish();
-        let p = BodyPromise { length: Some(4), ..Default::default() };
-        assert!(matches!(p.check_finished(&s), Err(StorageError::IncompleteBody { declared: 4, received: 3 })));
-        let p = BodyPromise { md5: Some([0; 16]), ..Default::default() };
+        let p = BodyPromise {
+            length: Some(4),
+            ..Default::default()
+        };
+        assert!(matches!(
+            p.check_finished(&s),
+            Err(StorageError::IncompleteBody {
+                declared: 4,
+                received: 3
+            })
+        ));
+        let p = BodyPromise {
+            md5: Some([0; 16]),
+            ..Default::default()
+        };
         assert!(matches!(p.check_finished(&s), Err(StorageError::BadDigest)));
         let mut p = BodyPromise::default();
-        p.checksums.insert(ChecksumAlgorithm::Crc32, Some("AAAAAA==".into()));
-        assert!(matches!(p.check_finished(&s), Err(StorageError::ChecksumMismatch { .. })));
+        p.checksums
+            .insert(ChecksumAlgorithm::Crc32, Some("AAAAAA==".into()));
+        assert!(matches!(
+            p.check_finished(&s),
+            Err(StorageError::ChecksumMismatch { .. })
+        ));
         assert!(BodyPromise::default().check_finished(&s).is_ok());
     }
 
     #[test]
     fn multipart_etag_has_part_count() {
-        let e = multipart_etag(&["5eb63bbbe01eeed093cb22bb8f5acdc3".into(), "5eb63bbbe01eeed093cb22bb8f5acdc3".into()]);
+        let e = multipart_etag(&[
+            "5eb63bbbe01eeed093cb22bb8f5acdc3".into(),
+            "5eb63bbbe01eeed093cb22bb8f5acdc3".into(),
+        ]);
         assert!(e.ends_with("-2"));
         assert_eq!(e.len(), 32 + 2);
     }

@@ -14,7 +14,9 @@ pub enum StorageError {
     BucketNotEmpty(String),
     #[error("the key `{0}` does not exist")]
     NoSuchKey(String),
-    #[error("the multipart upload `{0}` does not exist: it was completed, aborted or never created")]
+    #[error(
+        "the multipart upload `{0}` does not exist: it was completed, aborted or never created"
+    )]
     NoSuchUpload(String),
     #[error("{0}")]
     InvalidPart(String),

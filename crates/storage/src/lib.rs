@@ -49,12 +49,23 @@ pub trait ObjectBackend: Send + Sync + 'static {
 
     /// Stores a whole object, replacing any previous one at the key once the body is complete and
     /// every promise holds.
-    async fn put_object(&self, bucket: &str, key: &str, body: BodyStream, write: ObjectWrite) -> StorageResult<ObjectInfo>;
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        write: ObjectWrite,
+    ) -> StorageResult<ObjectInfo>;
     async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo>;
     /// Reads an object (or a range of it). Preconditions are evaluated against the same version
     /// that is streamed; a failed one yields `PreconditionFailed` (or `NotModified` via the
     /// outcome the caller computes from `head_object`).
-    async fn get_object(&self, bucket: &str, key: &str, range: Option<RangeRequest>) -> StorageResult<ObjectRead>;
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<RangeRequest>,
+    ) -> StorageResult<ObjectRead>;
     /// Removes an object; removing a missing key succeeds, as in S3.
     async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()>;
     async fn list_objects(&self, bucket: &str, query: &ListQuery) -> StorageResult<ListPage>;
@@ -83,7 +94,12 @@ pub trait ObjectBackend: Send + Sync + 'static {
         parts: &[CompletedPart],
         preconditions: &Preconditions,
     ) -> StorageResult<ObjectInfo>;
-    async fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> StorageResult<()>;
+    async fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StorageResult<()>;
     async fn list_parts(
         &self,
         bucket: &str,

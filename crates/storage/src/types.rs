@@ -42,7 +42,13 @@ pub enum ChecksumAlgorithm {
 }
 
 impl ChecksumAlgorithm {
-    pub const ALL: [Self; 5] = [Self::Crc32, Self::Crc32c, Self::Crc64Nvme, Self::Sha1, Self::Sha256];
+    pub const ALL: [Self; 5] = [
+        Self::Crc32,
+        Self::Crc32c,
+        Self::Crc64Nvme,
+        Self::Sha1,
+        Self::Sha256,
+    ];
 
     /// The name S3 uses in `x-amz-checksum-algorithm` (`CRC32`, `SHA256`, ...).
     #[must_use]
@@ -58,7 +64,9 @@ impl ChecksumAlgorithm {
 
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -111,7 +119,9 @@ pub struct BodyPromise {
 
 /// A source of checksum values known only once the body has been read.
 #[derive(Clone)]
-pub struct LateChecksums(pub std::sync::Arc<dyn Fn() -> Vec<(ChecksumAlgorithm, String)> + Send + Sync>);
+pub struct LateChecksums(
+    pub std::sync::Arc<dyn Fn() -> Vec<(ChecksumAlgorithm, String)> + Send + Sync>,
+);
 
 impl std::fmt::Debug for LateChecksums {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -239,7 +249,10 @@ impl RangeRequest {
                 if length == 0 || size == 0 {
                     return None;
                 }
-                Some(ByteRange { start: size.saturating_sub(length), end: size })
+                Some(ByteRange {
+                    start: size.saturating_sub(length),
+                    end: size,
+                })
             }
         }
     }

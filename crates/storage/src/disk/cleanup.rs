@@ -23,8 +23,12 @@ pub struct CleanupReport {
 impl DiskBackend {
     /// One cleanup pass; safe while requests are served.
     pub async fn clean_up(&self) -> StorageResult<CleanupReport> {
-        let cutoff = now_millis() - i64::try_from(self.options.stale_upload_after.as_millis()).unwrap_or(i64::MAX);
-        let (stale_uploads, freed) = self.index.write(move |txn| remove_uploads_before(txn, cutoff)).await?;
+        let cutoff = now_millis()
+            - i64::try_from(self.options.stale_upload_after.as_millis()).unwrap_or(i64::MAX);
+        let (stale_uploads, freed) = self
+            .index
+            .write(move |txn| remove_uploads_before(txn, cutoff))
+            .await?;
         self.files.remove(freed).await;
 
         // Candidates first (files not being written now), then the set of referenced ids from a
@@ -49,13 +53,22 @@ impl DiskBackend {
         })
         .await?;
         if candidates.is_empty() {
-            return Ok(CleanupReport { orphan_files: 0, stale_uploads });
+            return Ok(CleanupReport {
+                orphan_files: 0,
+                stale_uploads,
+            });
         }
         let referenced = self.referenced_ids()?;
-        let orphans: Vec<String> = candidates.into_iter().filter(|id| !referenced.contains(id)).collect();
+        let orphans: Vec<String> = candidates
+            .into_iter()
+            .filter(|id| !referenced.contains(id))
+            .collect();
         let orphan_files = orphans.len();
         self.files.remove(orphans).await;
-        Ok(CleanupReport { orphan_files, stale_uploads })
+        Ok(CleanupReport {
+            orphan_files,
+            stale_uploads,
+        })
     }
 
     fn referenced_ids(&self) -> StorageResult<HashSet<String>> {

@@ -43,7 +43,11 @@ impl WrittenFile {
     /// The index now refers to this file: keep it.
     pub fn keep(mut self) {
         self.kept = true;
-        self.files.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
+        self.files
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
     }
 }
 
@@ -51,7 +55,11 @@ impl Drop for WrittenFile {
     fn drop(&mut self) {
         if !self.kept {
             let _ = std::fs::remove_file(&self.path);
-            self.files.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
+            self.files
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&self.id);
         }
     }
 }
@@ -68,7 +76,11 @@ impl Drop for PendingFile {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_file(&self.path);
-            self.files.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
+            self.files
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&self.id);
         }
     }
 }
@@ -79,7 +91,10 @@ impl DataFiles {
         for i in 0..=255u8 {
             std::fs::create_dir_all(root.join(format!("{i:02x}")))?;
         }
-        Ok(Self { root, in_flight: Arc::default() })
+        Ok(Self {
+            root,
+            in_flight: Arc::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -91,13 +106,24 @@ impl DataFiles {
     }
 
     pub fn is_in_flight(&self, id: &str) -> bool {
-        self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(id)
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(id)
     }
 
     fn begin(&self) -> PendingFile {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.clone());
-        PendingFile { path: self.path_of(&id), id, files: self.clone(), done: false }
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone());
+        PendingFile {
+            path: self.path_of(&id),
+            id,
+            files: self.clone(),
+            done: false,
+        }
     }
 
     /// Streams `body` into a new durable data file, hashing it and holding it to `promise`.
@@ -126,8 +152,12 @@ impl DataFiles {
         }
         let path = pending.path.clone();
         if rest_follows {
-            let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
-            let mut file = tokio::io::BufWriter::with_capacity(READ_CHUNK, tokio::fs::File::from_std(file));
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            let mut file =
+                tokio::io::BufWriter::with_capacity(READ_CHUNK, tokio::fs::File::from_std(file));
             for chunk in head {
                 file.write_all(&chunk).await?;
             }
@@ -144,7 +174,10 @@ impl DataFiles {
         } else {
             let p = path.clone();
             blocking(move || {
-                let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&p)?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)?;
                 for chunk in &head {
                     file.write_all(chunk)?;
                 }
@@ -156,17 +189,30 @@ impl DataFiles {
         promise.check_finished(&summary)?;
         let mut pending = pending;
         pending.done = true;
-        Ok(WrittenFile { id: pending.id.clone(), summary, path, files: self.clone(), kept: false })
+        Ok(WrittenFile {
+            id: pending.id.clone(),
+            summary,
+            path,
+            files: self.clone(),
+            kept: false,
+        })
     }
 
     /// Concatenates existing data files into a new durable one (multipart completion).
-    pub async fn concatenate(&self, sources: Vec<String>, digest: BodyDigest) -> StorageResult<WrittenFile> {
+    pub async fn concatenate(
+        &self,
+        sources: Vec<String>,
+        digest: BodyDigest,
+    ) -> StorageResult<WrittenFile> {
         let pending = self.begin();
         let path = pending.path.clone();
         let paths: Vec<PathBuf> = sources.iter().map(|id| self.path_of(id)).collect();
         let summary = blocking(move || {
             let mut digest = digest;
-            let mut out = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
             let mut buf = vec![0u8; READ_CHUNK];
             for src in &paths {
                 let mut f = std::fs::File::open(src)?;
@@ -185,35 +231,52 @@ impl DataFiles {
         .await?;
         let mut pending = pending;
         pending.done = true;
-        Ok(WrittenFile { id: pending.id.clone(), summary, path: pending.path.clone(), files: self.clone(), kept: false })
+        Ok(WrittenFile {
+            id: pending.id.clone(),
+            summary,
+            path: pending.path.clone(),
+            files: self.clone(),
+            kept: false,
+        })
     }
 
     /// Opens a data file for reading `range` (or all of it). The file handle is taken before
     /// returning, so a concurrent replacement cannot remove the bytes being streamed.
-    pub async fn open_stream(&self, id: &str, range: Option<ByteRange>, size: u64) -> std::io::Result<BodyStream> {
+    pub async fn open_stream(
+        &self,
+        id: &str,
+        range: Option<ByteRange>,
+        size: u64,
+    ) -> std::io::Result<BodyStream> {
         let mut file = tokio::fs::File::open(self.path_of(id)).await?;
         let (start, end) = range.map_or((0, size), |r| (r.start, r.end));
         if start > 0 {
             file.seek(std::io::SeekFrom::Start(start)).await?;
         }
         let remaining = end - start;
-        let stream = futures::stream::try_unfold((file, remaining), |(mut file, remaining)| async move {
-            if remaining == 0 {
-                return Ok(None);
-            }
-            let want = usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
-            let mut buf = vec![0u8; want];
-            let mut filled = 0;
-            while filled < want {
-                let n = file.read(&mut buf[filled..]).await?;
-                if n == 0 {
-                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "data file shorter than its index entry"));
+        let stream =
+            futures::stream::try_unfold((file, remaining), |(mut file, remaining)| async move {
+                if remaining == 0 {
+                    return Ok(None);
                 }
-                filled += n;
-            }
-            Ok(Some((Bytes::from(buf), (file, remaining - want as u64))))
-        });
-        Ok(Box::pin(stream.map(|r: std::io::Result<Bytes>| r.map_err(Into::into))))
+                let want = usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+                let mut buf = vec![0u8; want];
+                let mut filled = 0;
+                while filled < want {
+                    let n = file.read(&mut buf[filled..]).await?;
+                    if n == 0 {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "data file shorter than its index entry",
+                        ));
+                    }
+                    filled += n;
+                }
+                Ok(Some((Bytes::from(buf), (file, remaining - want as u64))))
+            });
+        Ok(Box::pin(
+            stream.map(|r: std::io::Result<Bytes>| r.map_err(Into::into)),
+        ))
     }
 
     /// Deletes data files no longer referenced (after the index stopped pointing at them).
@@ -243,7 +306,9 @@ fn sync_file_and_dir(file: &std::fs::File, path: &Path) -> StorageResult<()> {
     Ok(())
 }
 
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StorageResult<T> + Send + 'static) -> StorageResult<T> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StorageResult<T> + Send + 'static,
+) -> StorageResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))?

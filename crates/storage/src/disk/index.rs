@@ -118,7 +118,11 @@ impl Index {
         t.get(name)?.map(|v| decode(v.value())).transpose()
     }
 
-    pub fn object(txn: &ReadTransaction, bucket: &str, key: &str) -> StorageResult<Option<StoredObject>> {
+    pub fn object(
+        txn: &ReadTransaction,
+        bucket: &str,
+        key: &str,
+    ) -> StorageResult<Option<StoredObject>> {
         let name = objects_table_name(bucket);
         let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
         match txn.open_table(def) {
@@ -159,7 +163,9 @@ fn run_writer(db: &Database, mut rx: mpsc::UnboundedReceiver<Job>) {
         let poisoned = outcomes.iter().any(|(p, _)| *p);
         let commit_error = if poisoned {
             let _ = txn.abort();
-            Some(StorageError::Index("a write in the same batch failed; nothing in it was applied".into()))
+            Some(StorageError::Index(
+                "a write in the same batch failed; nothing in it was applied".into(),
+            ))
         } else {
             txn.commit().err().map(commit_error)
         };

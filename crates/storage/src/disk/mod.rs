@@ -15,9 +15,7 @@ use redb::{ReadableTable as _, ReadableTableMetadata as _, TableDefinition, Writ
 
 use crate::digest::BodyDigest;
 use crate::error::{StorageError, StorageResult};
-use crate::types::{
-    BucketInfo, ListPage, ListQuery, ObjectInfo, RangeRequest, now_millis,
-};
+use crate::types::{BucketInfo, ListPage, ListQuery, ObjectInfo, RangeRequest, now_millis};
 use crate::{BodyStream, ObjectBackend, ObjectRead, ObjectWrite};
 
 use files::DataFiles;
@@ -34,7 +32,10 @@ pub struct DiskOptions {
 
 impl Default for DiskOptions {
     fn default() -> Self {
-        Self { stale_upload_after: Duration::from_secs(24 * 3600), cleanup_interval: Duration::from_secs(3600) }
+        Self {
+            stale_upload_after: Duration::from_secs(24 * 3600),
+            cleanup_interval: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -53,7 +54,11 @@ impl DiskBackend {
         std::fs::create_dir_all(dir)?;
         let index = Index::open(&dir.join("index.redb"))?;
         let files = DataFiles::open(dir.join("data"))?;
-        let backend = Self { index, files, options };
+        let backend = Self {
+            index,
+            files,
+            options,
+        };
         let report = backend.clean_up().await?;
         if report.orphan_files > 0 || report.stale_uploads > 0 {
             tracing::info!(
@@ -75,7 +80,11 @@ impl DiskBackend {
                 tick.tick().await;
                 match backend.clean_up().await {
                     Ok(r) if r.orphan_files > 0 || r.stale_uploads > 0 => {
-                        tracing::info!(orphan_files = r.orphan_files, stale_uploads = r.stale_uploads, "periodic cleanup");
+                        tracing::info!(
+                            orphan_files = r.orphan_files,
+                            stale_uploads = r.stale_uploads,
+                            "periodic cleanup"
+                        );
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "periodic cleanup failed"),
@@ -108,15 +117,24 @@ fn require_bucket_in(txn: &WriteTransaction, bucket: &str) -> StorageResult<()> 
 }
 
 /// Inside a write transaction: puts `object` at its key and returns the data file it replaced.
-fn replace_object(txn: &WriteTransaction, bucket: &str, object: &StoredObject) -> StorageResult<Option<String>> {
+fn replace_object(
+    txn: &WriteTransaction,
+    bucket: &str,
+    object: &StoredObject,
+) -> StorageResult<Option<String>> {
     let name = objects_table_name(bucket);
     let mut t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
     let old = t.insert(object.info.key.as_str(), encode(object)?.as_slice())?;
-    old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id)).transpose()
+    old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id))
+        .transpose()
 }
 
 /// Inside a write transaction: the object currently at `key`, if any.
-fn current_object(txn: &WriteTransaction, bucket: &str, key: &str) -> StorageResult<Option<StoredObject>> {
+fn current_object(
+    txn: &WriteTransaction,
+    bucket: &str,
+    key: &str,
+) -> StorageResult<Option<StoredObject>> {
     let name = objects_table_name(bucket);
     let t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
     t.get(key)?.map(|v| decode(v.value())).transpose()
@@ -125,7 +143,10 @@ fn current_object(txn: &WriteTransaction, bucket: &str, key: &str) -> StorageRes
 #[async_trait::async_trait]
 impl ObjectBackend for DiskBackend {
     async fn create_bucket(&self, name: &str) -> StorageResult<BucketInfo> {
-        let info = BucketInfo { name: name.to_owned(), created: now_millis() };
+        let info = BucketInfo {
+            name: name.to_owned(),
+            created: now_millis(),
+        };
         let record = encode(&info)?;
         let name = name.to_owned();
         self.index
@@ -179,7 +200,13 @@ impl ObjectBackend for DiskBackend {
         Ok(())
     }
 
-    async fn put_object(&self, bucket: &str, key: &str, body: BodyStream, write: ObjectWrite) -> StorageResult<ObjectInfo> {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        write: ObjectWrite,
+    ) -> StorageResult<ObjectInfo> {
         self.require_bucket(bucket)?;
         let digest = BodyDigest::new(write.promise.checksums.keys().copied());
         let written = self.files.write(body, &write.promise, digest).await?;
@@ -220,22 +247,44 @@ impl ObjectBackend for DiskBackend {
         Ok(self.stored_object(bucket, key)?.info)
     }
 
-    async fn get_object(&self, bucket: &str, key: &str, range: Option<RangeRequest>) -> StorageResult<ObjectRead> {
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<RangeRequest>,
+    ) -> StorageResult<ObjectRead> {
         // A concurrent PUT may replace the object and delete its file between the index read and
         // the open: read the index again and serve the newer version.
         for _ in 0..4 {
             let stored = self.stored_object(bucket, key)?;
             let resolved = match range {
-                Some(r) => Some(r.resolve(stored.info.size).ok_or(StorageError::InvalidRange { size: stored.info.size })?),
+                Some(r) => Some(
+                    r.resolve(stored.info.size)
+                        .ok_or(StorageError::InvalidRange {
+                            size: stored.info.size,
+                        })?,
+                ),
                 None => None,
             };
-            match self.files.open_stream(&stored.data_id, resolved, stored.info.size).await {
-                Ok(body) => return Ok(ObjectRead { info: stored.info, range: resolved, body }),
+            match self
+                .files
+                .open_stream(&stored.data_id, resolved, stored.info.size)
+                .await
+            {
+                Ok(body) => {
+                    return Ok(ObjectRead {
+                        info: stored.info,
+                        range: resolved,
+                        body,
+                    });
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StorageError::Index(format!("the data of `{key}` kept changing while it was opened; retry")))
+        Err(StorageError::Index(format!(
+            "the data of `{key}` kept changing while it was opened; retry"
+        )))
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
@@ -248,7 +297,8 @@ impl ObjectBackend for DiskBackend {
                 let name = objects_table_name(&bucket);
                 let mut t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
                 let old = t.remove(key.as_str())?;
-                old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id)).transpose()
+                old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id))
+                    .transpose()
             })
             .await?;
         self.files.remove(removed.into_iter().collect()).await;
@@ -298,7 +348,12 @@ impl ObjectBackend for DiskBackend {
         multipart::complete(self, bucket, key, upload_id, parts, preconditions).await
     }
 
-    async fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> StorageResult<()> {
+    async fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StorageResult<()> {
         multipart::abort(self, bucket, key, upload_id).await
     }
 

@@ -9,20 +9,30 @@ use super::{DiskBackend, current_object, replace_object, require_bucket_in};
 use crate::digest::{BodyDigest, multipart_etag};
 use crate::error::{StorageError, StorageResult};
 use crate::types::{
-    BodyPromise, BodyStream, ChecksumAlgorithm, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, ObjectAttributes,
-    ObjectInfo, PartInfo, Preconditions, UploadInfo, now_millis,
+    BodyPromise, BodyStream, ChecksumAlgorithm, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE,
+    ObjectAttributes, ObjectInfo, PartInfo, Preconditions, UploadInfo, now_millis,
 };
 use crate::{PartPage, UploadPage};
 
 /// The upload, if it exists and belongs to `bucket`/`key`.
-fn upload_for(txn: &redb::ReadTransaction, bucket: &str, key: &str, upload_id: &str) -> StorageResult<UploadInfo> {
+fn upload_for(
+    txn: &redb::ReadTransaction,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> StorageResult<UploadInfo> {
     match Index::upload(txn, upload_id)? {
         Some(u) if u.bucket == bucket && u.key == key => Ok(u),
         _ => Err(StorageError::NoSuchUpload(upload_id.to_owned())),
     }
 }
 
-fn upload_in(txn: &WriteTransaction, bucket: &str, key: &str, upload_id: &str) -> StorageResult<UploadInfo> {
+fn upload_in(
+    txn: &WriteTransaction,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> StorageResult<UploadInfo> {
     let t = txn.open_table(UPLOADS)?;
     let found: Option<UploadInfo> = t.get(upload_id)?.map(|v| decode(v.value())).transpose()?;
     match found {
@@ -69,7 +79,10 @@ pub fn remove_bucket_uploads(txn: &WriteTransaction, bucket: &str) -> StorageRes
 }
 
 /// Inside a write transaction: forgets uploads initiated before `cutoff`; returns their files.
-pub fn remove_uploads_before(txn: &WriteTransaction, cutoff: i64) -> StorageResult<(usize, Vec<String>)> {
+pub fn remove_uploads_before(
+    txn: &WriteTransaction,
+    cutoff: i64,
+) -> StorageResult<(usize, Vec<String>)> {
     let ids: Vec<String> = {
         let t = txn.open_table(UPLOADS)?;
         let mut ids = Vec::new();
@@ -108,7 +121,8 @@ pub async fn create(
         .index
         .write(move |txn| {
             require_bucket_in(txn, &record.bucket)?;
-            txn.open_table(UPLOADS)?.insert(record.upload_id.as_str(), encode(&record)?.as_slice())?;
+            txn.open_table(UPLOADS)?
+                .insert(record.upload_id.as_str(), encode(&record)?.as_slice())?;
             Ok(())
         })
         .await?;
@@ -160,7 +174,8 @@ pub async fn upload_part(
             upload_in(txn, &bucket, &key, &upload_id)?;
             let mut parts = txn.open_table(PARTS)?;
             let old = parts.insert((upload_id.as_str(), part_number), encode(&part)?.as_slice())?;
-            old.map(|v| decode::<StoredPart>(v.value()).map(|p| p.data_id)).transpose()
+            old.map(|v| decode::<StoredPart>(v.value()).map(|p| p.data_id))
+                .transpose()
         })
         .await?;
     written.keep();
@@ -200,14 +215,20 @@ fn chosen_parts(
         }
         let is_last = i + 1 == parts.len();
         if !is_last && s.info.size < MIN_PART_SIZE {
-            return Err(StorageError::EntityTooSmall { part_number: p.part_number, size: s.info.size });
+            return Err(StorageError::EntityTooSmall {
+                part_number: p.part_number,
+                size: s.info.size,
+            });
         }
         chosen.push(s.clone());
     }
     Ok(chosen)
 }
 
-fn stored_parts(txn: &redb::ReadTransaction, upload_id: &str) -> StorageResult<std::collections::BTreeMap<i32, StoredPart>> {
+fn stored_parts(
+    txn: &redb::ReadTransaction,
+    upload_id: &str,
+) -> StorageResult<std::collections::BTreeMap<i32, StoredPart>> {
     let t = txn.open_table(PARTS)?;
     let mut out = std::collections::BTreeMap::new();
     for item in t.range((upload_id, i32::MIN)..=(upload_id, i32::MAX))? {
@@ -234,10 +255,18 @@ pub async fn complete(
         let stored = stored_parts(&txn, upload_id)?;
         (upload, chosen_parts(&stored, parts)?)
     };
-    let etag = multipart_etag(&chosen.iter().map(|p| p.info.etag.clone()).collect::<Vec<_>>());
+    let etag = multipart_etag(
+        &chosen
+            .iter()
+            .map(|p| p.info.etag.clone())
+            .collect::<Vec<_>>(),
+    );
     let written = backend
         .files
-        .concatenate(chosen.iter().map(|p| p.data_id.clone()).collect(), BodyDigest::new([]))
+        .concatenate(
+            chosen.iter().map(|p| p.data_id.clone()).collect(),
+            BodyDigest::new([]),
+        )
         .await?;
     let part_count = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
     let stored = StoredObject {
@@ -253,9 +282,16 @@ pub async fn complete(
         data_id: written.id.clone(),
     };
     let info = stored.info.clone();
-    let chosen_ids: Vec<(i32, String)> = chosen.iter().map(|p| (p.info.part_number, p.data_id.clone())).collect();
-    let (bucket, key, upload_id, preconditions) =
-        (bucket.to_owned(), key.to_owned(), upload_id.to_owned(), preconditions.clone());
+    let chosen_ids: Vec<(i32, String)> = chosen
+        .iter()
+        .map(|p| (p.info.part_number, p.data_id.clone()))
+        .collect();
+    let (bucket, key, upload_id, preconditions) = (
+        bucket.to_owned(),
+        key.to_owned(),
+        upload_id.to_owned(),
+        preconditions.clone(),
+    );
     let freed = backend
         .index
         .write(move |txn| {
@@ -290,7 +326,12 @@ pub async fn complete(
     Ok(info)
 }
 
-pub async fn abort(backend: &DiskBackend, bucket: &str, key: &str, upload_id: &str) -> StorageResult<()> {
+pub async fn abort(
+    backend: &DiskBackend,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> StorageResult<()> {
     let (bucket, key, upload_id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
     let freed = backend
         .index
@@ -319,10 +360,18 @@ pub fn list_parts(
     let upload = upload_for(&txn, bucket, key, upload_id)?;
     let stored = stored_parts(&txn, upload_id)?;
     let after = after_part.unwrap_or(0);
-    let mut parts: Vec<PartInfo> = stored.into_values().map(|p| p.info).filter(|p| p.part_number > after).collect();
+    let mut parts: Vec<PartInfo> = stored
+        .into_values()
+        .map(|p| p.info)
+        .filter(|p| p.part_number > after)
+        .collect();
     let truncated = parts.len() > max_parts;
     parts.truncate(max_parts);
-    Ok(PartPage { upload, parts, truncated })
+    Ok(PartPage {
+        upload,
+        parts,
+        truncated,
+    })
 }
 
 pub fn list_uploads(
@@ -345,7 +394,13 @@ pub fn list_uploads(
             uploads.push(u);
         }
     }
-    uploads.sort_by(|a, b| (a.key.as_str(), a.initiated, a.upload_id.as_str()).cmp(&(b.key.as_str(), b.initiated, b.upload_id.as_str())));
+    uploads.sort_by(|a, b| {
+        (a.key.as_str(), a.initiated, a.upload_id.as_str()).cmp(&(
+            b.key.as_str(),
+            b.initiated,
+            b.upload_id.as_str(),
+        ))
+    });
     if let Some((key_marker, id_marker)) = after {
         uploads.retain(|u| match id_marker {
             // After an upload id: later uploads of the same key, then later keys.

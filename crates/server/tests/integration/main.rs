@@ -1,0 +1,11 @@
+//! The integration-test binary: every module starts the real `tessera` binary on 127.0.0.1 (a
+//! port the server picks, a temporary data directory) and drives it with aws-sdk-s3, or with
+//! hand-made HTTP where a test needs requests no SDK would send.
+
+mod buckets;
+mod common;
+mod crash;
+mod listing;
+mod multipart;
+mod objects;
+mod tls;

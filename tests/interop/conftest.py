@@ -1,0 +1,324 @@
+"""Fixtures for the Tessera interop suite.
+
+One Tessera server is started per test session (debug binary by default, or the one named by
+the environment variable TESSERA_BIN) on a free 127.0.0.1 port, with root credentials that are
+random for every run and a data directory inside pytest's tmp dir. Every client fixture points at
+that server: boto3, minio-py, the AWS CLI (run from this venv as a subprocess), rclone and s3cmd.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Server:
+    endpoint: str  # http://127.0.0.1:PORT
+    host: str  # 127.0.0.1:PORT
+    port: int
+    access_key: str
+    secret_key: str
+    region: str
+    datadir: Path
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "<no log>"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    binary = Path(os.environ.get("TESSERA_BIN", REPO / "target" / "debug" / "tessera"))
+    if not binary.is_file():
+        pytest.exit(
+            f"Tessera binary {binary} not found: run `cargo build -p tessera-server` "
+            "or set TESSERA_BIN",
+            returncode=2,
+        )
+    base = tmp_path_factory.mktemp("tessera")
+    datadir = base / "data"
+    stdout_log = base / "server.stdout"
+    stderr_log = base / "server.stderr"
+    port = _free_port()
+    access_key = "root" + secrets.token_hex(6)
+    secret_key = secrets.token_urlsafe(30)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MINIO_", "TESSERA_", "AWS_"))
+    }
+    env.update(
+        TESSERA_ROOT_USER=access_key,
+        TESSERA_ROOT_PASSWORD=secret_key,
+        RUST_LOG=os.environ.get("RUST_LOG", "warn"),
+    )
+    with open(stdout_log, "wb") as out, open(stderr_log, "wb") as err:
+        proc = subprocess.Popen(
+            [str(binary), "server", "--address", f"127.0.0.1:{port}", str(datadir)],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    banner = f"Tessera listening on {endpoint}"
+    deadline = time.monotonic() + START_TIMEOUT
+    ready = False
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            if banner in stdout_log.read_text(errors="replace"):
+                try:
+                    r = requests.get(f"{endpoint}/minio/health/ready", timeout=2)
+                    if r.status_code == 200:
+                        ready = True
+                        break
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        if not ready:
+            rc = proc.poll()
+            raise RuntimeError(
+                f"Tessera did not become ready within {START_TIMEOUT}s (exit code {rc}).\n"
+                f"stdout:\n{_tail(stdout_log)}\nstderr:\n{_tail(stderr_log)}"
+            )
+        yield Server(
+            endpoint=endpoint,
+            host=f"127.0.0.1:{port}",
+            port=port,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=REGION,
+            datadir=datadir,
+            log=stderr_log,
+        )
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+
+# ---------------------------------------------------------------------------------------------
+# boto3
+
+
+def make_s3_client(server: Server, access_key: str | None = None, secret_key: str | None = None,
+                   **config):
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=access_key if access_key is not None else server.access_key,
+        aws_secret_access_key=secret_key if secret_key is not None else server.secret_key,
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
+            **config,
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    """A boto3 S3 client: path style, us-east-1, default (flexible) checksum behaviour."""
+    return make_s3_client(server)
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s[:30].strip("-") or "t"
+
+
+def _empty_and_delete(s3, bucket: str) -> None:
+    try:
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+            for up in page.get("Uploads", []):
+                try:
+                    s3.abort_multipart_upload(Bucket=bucket, Key=up["Key"],
+                                              UploadId=up["UploadId"])
+                except ClientError:
+                    pass
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+    except ClientError:
+        pass
+
+
+@pytest.fixture
+def bucket_name(request):
+    """A unique, valid bucket name that is not created (the test creates it)."""
+    return f"it-{_slug(request.node.name)}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def bucket(s3, bucket_name):
+    """A fresh, empty bucket for one test; emptied and deleted afterwards."""
+    s3.create_bucket(Bucket=bucket_name)
+    yield bucket_name
+    _empty_and_delete(s3, bucket_name)
+
+
+@pytest.fixture
+def cleanup_buckets(s3):
+    """Register bucket names a test creates itself; they are emptied and removed afterwards."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        _empty_and_delete(s3, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# minio-py
+
+
+@pytest.fixture(scope="session")
+def minio_client(server):
+    from minio import Minio
+
+    return Minio(server.host, access_key=server.access_key, secret_key=server.secret_key,
+                 secure=False, region=server.region)
+
+
+# ---------------------------------------------------------------------------------------------
+# subprocess clients
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "RCLONE_", "MINIO_", "TESSERA_", "S3CMD"))
+    }
+    env["HOME"] = str(home)
+    return env
+
+
+@dataclass
+class Tool:
+    argv0: list[str]
+    env: dict[str, str]
+    timeout: float = 120
+
+    def __call__(self, *args: str, check: bool = True, cwd: str | Path | None = None,
+                 input: str | None = None) -> subprocess.CompletedProcess:
+        cmd = [*self.argv0, *map(str, args)]
+        proc = subprocess.run(cmd, env=self.env, cwd=cwd, input=input, capture_output=True,
+                              text=True, timeout=self.timeout)
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"command failed with exit code {proc.returncode}: {' '.join(cmd)}\n"
+                f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}",
+                pytrace=False,
+            )
+        return proc
+
+
+@pytest.fixture(scope="session")
+def tool_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="session")
+def aws(server, tool_home):
+    """Run the AWS CLI from this venv: aws("s3", "ls", ...) -> CompletedProcess."""
+    exe = Path(sys.executable).parent / "aws"
+    if not exe.exists():
+        found = shutil.which("aws")
+        if not found:
+            pytest.skip("the AWS CLI is not installed (pip install -r tests/interop/requirements.txt)")
+        exe = Path(found)
+    env = _clean_env(tool_home)
+    env.update(
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+        AWS_DEFAULT_REGION=server.region,
+        AWS_CONFIG_FILE=str(tool_home / "aws-config-none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tool_home / "aws-credentials-none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_PAGER="",
+    )
+    return Tool([str(exe), "--endpoint-url", server.endpoint], env)
+
+
+@pytest.fixture(scope="session")
+def rclone(server, tool_home):
+    """Run rclone with one remote `t:` configured entirely by environment variables."""
+    exe = shutil.which("rclone")
+    if not exe:
+        pytest.skip("rclone is not installed (apt-get install rclone)")
+    env = _clean_env(tool_home)
+    empty_conf = tool_home / "rclone.conf"
+    empty_conf.write_text("")
+    env.update(
+        RCLONE_CONFIG=str(empty_conf),
+        RCLONE_CONFIG_T_TYPE="s3",
+        RCLONE_CONFIG_T_PROVIDER="Other",
+        RCLONE_CONFIG_T_ENDPOINT=server.endpoint,
+        RCLONE_CONFIG_T_ACCESS_KEY_ID=server.access_key,
+        RCLONE_CONFIG_T_SECRET_ACCESS_KEY=server.secret_key,
+        RCLONE_CONFIG_T_REGION=server.region,
+        RCLONE_CONFIG_T_FORCE_PATH_STYLE="true",
+    )
+    return Tool([exe, "--retries", "1", "--low-level-retries", "2"], env)
+
+
+@pytest.fixture(scope="session")
+def s3cmd(server, tool_home):
+    """Run s3cmd with a generated config file (path style, plain HTTP, SigV4)."""
+    exe = shutil.which("s3cmd")
+    if not exe:
+        pytest.skip("s3cmd is not installed (apt-get install s3cmd)")
+    cfg = tool_home / "s3cmd.cfg"
+    cfg.write_text(
+        "[default]\n"
+        f"access_key = {server.access_key}\n"
+        f"secret_key = {server.secret_key}\n"
+        f"host_base = {server.host}\n"
+        f"host_bucket = {server.host}\n"
+        f"bucket_location = {server.region}\n"
+        "use_https = False\n"
+        "signature_v2 = False\n"
+        "check_ssl_certificate = False\n"
+        "guess_mime_type = True\n"
+        "progress_meter = False\n"
+    )
+    return Tool([exe, "-c", str(cfg)], _clean_env(tool_home))

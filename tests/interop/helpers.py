@@ -1,0 +1,107 @@
+"""Small helpers shared by the interop tests (imported as `helpers`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import struct
+import xml.etree.ElementTree as ET
+import zlib
+from urllib.parse import quote, urlencode
+
+import pytest
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+MiB = 1024 * 1024
+
+
+def err(exc: ClientError) -> tuple[str, int]:
+    """(Error.Code, HTTP status) of a boto3 ClientError."""
+    return (exc.response.get("Error", {}).get("Code", ""),
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def expect_error(fn, *args, **kwargs) -> tuple[str, int, str]:
+    """Call fn, which must raise ClientError; return (code, status, message)."""
+    with pytest.raises(ClientError) as ei:
+        fn(*args, **kwargs)
+    code, status = err(ei.value)
+    return code, status, ei.value.response.get("Error", {}).get("Message", "")
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def crc32_b64(data: bytes) -> str:
+    return base64.b64encode(struct.pack(">I", zlib.crc32(data) & 0xFFFFFFFF)).decode()
+
+
+def multipart_etag(parts: list[bytes]) -> str:
+    """The S3 convention: md5 of the concatenated binary part md5s, dash, part count."""
+    digest = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    return f"{digest}-{len(parts)}"
+
+
+def rand(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_random_file(path, size: int) -> str:
+    """Write `size` random bytes to path; return its sha256."""
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            chunk = os.urandom(min(left, 1 << 20))
+            h.update(chunk)
+            f.write(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def signed_request(server, method: str, path: str, params: dict | None = None,
+                   headers: dict | None = None, data: bytes = b"",
+                   access_key: str | None = None, secret_key: str | None = None
+                   ) -> requests.Response:
+    """Send a SigV4-signed request built by hand. `path` is the raw (unencoded) path,
+    e.g. "/bucket/some key"; it is percent-encoded here exactly once."""
+    url = server.endpoint + quote(path, safe="/~")
+    if params:
+        url += "?" + urlencode(params, quote_via=quote, safe="~")
+    req = AWSRequest(method=method, url=url, data=data, headers=dict(headers or {}))
+    creds = Credentials(access_key or server.access_key, secret_key or server.secret_key)
+    S3SigV4Auth(creds, "s3", server.region).add_auth(req)
+    return requests.request(method, url, headers=dict(req.headers.items()), data=data,
+                            timeout=30)
+
+
+S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+def xml_error(resp: requests.Response) -> tuple[str, str]:
+    """(Code, Message) of an S3 XML error body."""
+    try:
+        root = ET.fromstring(resp.content)
+    except ET.ParseError:
+        return "", resp.text
+    code = root.findtext("Code") or root.findtext(f"{S3NS}Code") or ""
+    msg = root.findtext("Message") or root.findtext(f"{S3NS}Message") or ""
+    return code, msg
