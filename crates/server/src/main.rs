@@ -53,12 +53,17 @@ pub struct ServerArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Log lines (one per request) are written by a background thread, so a slow or busy stderr
+    // never stalls request handling; nothing is dropped when the buffer fills, writers wait.
+    let (log_writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

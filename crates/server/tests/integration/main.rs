@@ -5,6 +5,7 @@
 mod buckets;
 mod common;
 mod crash;
+mod disk_full;
 mod listing;
 mod multipart;
 mod objects;

@@ -567,3 +567,46 @@ async fn short_body_stores_nothing() {
         b"0123456789"
     );
 }
+
+#[tokio::test]
+async fn concurrent_puts_of_one_key_leave_one_whole_object() {
+    let server = TestServer::start();
+    let s3 = bucket(&server, "race").await;
+    let bodies: Vec<Vec<u8>> = (0..8)
+        .map(|i| bytes(256 * 1024 + i * 1000, i as u64))
+        .collect();
+    let mut tasks = Vec::new();
+    for b in bodies.clone() {
+        let s3 = s3.clone();
+        tasks.push(tokio::spawn(async move {
+            s3.put_object()
+                .bucket("race")
+                .key("same")
+                .body(ByteStream::from(b))
+                .send()
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let got = s3
+        .get_object()
+        .bucket("race")
+        .key("same")
+        .send()
+        .await
+        .unwrap();
+    let etag = got.e_tag().unwrap().trim_matches('"').to_owned();
+    let data = got.body.collect().await.unwrap().into_bytes();
+    assert!(
+        bodies.iter().any(|b| b.as_slice() == data.as_ref()),
+        "the object is not any one writer's body"
+    );
+    assert_eq!(etag, md5_hex(&data));
+    assert_eq!(
+        crate::common::data_files(&server.dir).len(),
+        1,
+        "replaced versions must be deleted"
+    );
+}
