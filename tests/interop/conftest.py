@@ -4,6 +4,13 @@ One Tessera server is started per test session (debug binary by default, or the 
 the environment variable TESSERA_BIN) on a free 127.0.0.1 port, with root credentials that are
 random for every run and a data directory inside pytest's tmp dir. Every client fixture points at
 that server: boto3, minio-py, the AWS CLI (run from this venv as a subprocess), rclone and s3cmd.
+
+Setup and run (from the repository root):
+
+    cargo build -p tessera-server
+    python3 -m venv .venv && .venv/bin/pip install -r tests/interop/requirements.txt
+    apt-get install -y rclone s3cmd        # their tests are skipped when missing
+    .venv/bin/pytest tests/interop -q
 """
 
 from __future__ import annotations
@@ -19,11 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from helpers import Tool, make_s3_client
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -136,24 +143,6 @@ def server(tmp_path_factory) -> Server:
 # boto3
 
 
-def make_s3_client(server: Server, access_key: str | None = None, secret_key: str | None = None,
-                   **config):
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        region_name=server.region,
-        aws_access_key_id=access_key if access_key is not None else server.access_key,
-        aws_secret_access_key=secret_key if secret_key is not None else server.secret_key,
-        config=Config(
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 2, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=60,
-            **config,
-        ),
-    )
-
-
 @pytest.fixture(scope="session")
 def s3(server):
     """A boto3 S3 client: path style, us-east-1, default (flexible) checksum behaviour."""
@@ -179,7 +168,7 @@ def _empty_and_delete(s3, bucket: str) -> None:
             if keys:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
         s3.delete_bucket(Bucket=bucket)
-    except ClientError:
+    except (ClientError, BotoCoreError):
         pass
 
 
@@ -232,29 +221,16 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Tool:
-    argv0: list[str]
-    env: dict[str, str]
-    timeout: float = 120
-
-    def __call__(self, *args: str, check: bool = True, cwd: str | Path | None = None,
-                 input: str | None = None) -> subprocess.CompletedProcess:
-        cmd = [*self.argv0, *map(str, args)]
-        proc = subprocess.run(cmd, env=self.env, cwd=cwd, input=input, capture_output=True,
-                              text=True, timeout=self.timeout)
-        if check and proc.returncode != 0:
-            pytest.fail(
-                f"command failed with exit code {proc.returncode}: {' '.join(cmd)}\n"
-                f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}",
-                pytrace=False,
-            )
-        return proc
-
-
 @pytest.fixture(scope="session")
 def tool_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("home")
+
+
+def _missing_tool(message: str) -> None:
+    """A client the suite needs is absent: skip on a developer's machine, fail in CI."""
+    if os.environ.get("CI"):
+        pytest.fail(message + "; scripts/test installs it")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -264,7 +240,7 @@ def aws(server, tool_home):
     if not exe.exists():
         found = shutil.which("aws")
         if not found:
-            pytest.skip("the AWS CLI is not installed (pip install -r tests/interop/requirements.txt)")
+            _missing_tool("the AWS CLI is not installed (pip install -r tests/interop/requirements.txt)")
         exe = Path(found)
     env = _clean_env(tool_home)
     env.update(
@@ -284,7 +260,7 @@ def rclone(server, tool_home):
     """Run rclone with one remote `t:` configured entirely by environment variables."""
     exe = shutil.which("rclone")
     if not exe:
-        pytest.skip("rclone is not installed (apt-get install rclone)")
+        _missing_tool("rclone is not installed (apt-get install rclone)")
     env = _clean_env(tool_home)
     empty_conf = tool_home / "rclone.conf"
     empty_conf.write_text("")
@@ -306,7 +282,7 @@ def s3cmd(server, tool_home):
     """Run s3cmd with a generated config file (path style, plain HTTP, SigV4)."""
     exe = shutil.which("s3cmd")
     if not exe:
-        pytest.skip("s3cmd is not installed (apt-get install s3cmd)")
+        _missing_tool("s3cmd is not installed (apt-get install s3cmd)")
     cfg = tool_home / "s3cmd.cfg"
     cfg.write_text(
         "[default]\n"

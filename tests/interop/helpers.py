@@ -6,14 +6,19 @@ import base64
 import hashlib
 import os
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
 import zlib
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import boto3
 import pytest
 import requests
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -105,3 +110,46 @@ def xml_error(resp: requests.Response) -> tuple[str, str]:
     code = root.findtext("Code") or root.findtext(f"{S3NS}Code") or ""
     msg = root.findtext("Message") or root.findtext(f"{S3NS}Message") or ""
     return code, msg
+
+
+def make_s3_client(server, access_key: str | None = None, secret_key: str | None = None,
+                   **config):
+    """A boto3 S3 client for the test server (path style, us-east-1); `config` goes to
+    botocore's Config, e.g. signature_version="s3v4"."""
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=access_key if access_key is not None else server.access_key,
+        aws_secret_access_key=secret_key if secret_key is not None else server.secret_key,
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
+            **config,
+        ),
+    )
+
+
+@dataclass
+class Tool:
+    """A command-line client: tool("s3", "ls") runs argv0 + args with env, captures output and
+    fails the test on a non-zero exit unless check=False."""
+
+    argv0: list[str]
+    env: dict[str, str]
+    timeout: float = 120
+
+    def __call__(self, *args: str, check: bool = True, cwd: str | Path | None = None,
+                 input: str | None = None) -> subprocess.CompletedProcess:
+        cmd = [*self.argv0, *map(str, args)]
+        proc = subprocess.run(cmd, env=self.env, cwd=cwd, input=input, capture_output=True,
+                              text=True, timeout=self.timeout)
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"command failed with exit code {proc.returncode}: {' '.join(cmd)}\n"
+                f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}",
+                pytrace=False,
+            )
+        return proc

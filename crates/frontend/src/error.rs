@@ -83,6 +83,15 @@ fn body_error(source: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Err
                 .to_owned(),
         );
     }
+    // s3s keeps its stream error types private; its payload-hash check is recognised by name.
+    if source.to_string().contains("Sha256Mismatch") {
+        let mut err = S3Error::with_message(
+            S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+            "the body's SHA-256 does not match the x-amz-content-sha256 header that was signed",
+        );
+        err.set_status_code(http::StatusCode::BAD_REQUEST);
+        return err;
+    }
     s3_error!(
         IncompleteBody,
         "the request body ended before it was complete: {source}"

@@ -2,14 +2,14 @@
 //! list uploads.
 
 use s3s::dto::{
-    AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput,
-    CompleteMultipartUploadOutput, CopyPartResult, CopySource, CreateMultipartUploadInput,
-    CreateMultipartUploadOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput,
-    ListPartsInput, ListPartsOutput, MultipartUpload, Part, UploadPartCopyInput,
-    UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
+    AbortMultipartUploadInput, AbortMultipartUploadOutput, CommonPrefix,
+    CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CopyPartResult, CopySource,
+    CreateMultipartUploadInput, CreateMultipartUploadOutput, ListMultipartUploadsInput,
+    ListMultipartUploadsOutput, ListPartsInput, ListPartsOutput, MultipartUpload, Part,
+    UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use tessera_storage::{BodyPromise, CompletedPart, PreconditionOutcome};
+use tessera_storage::{BodyPromise, CompletedPart, PreconditionOutcome, UploadQuery};
 
 use crate::Tessera;
 use crate::convert::{self, ChecksumHeaders};
@@ -272,20 +272,28 @@ impl Tessera {
             Some(n) => usize::try_from(n.min(1000)).unwrap_or(1000),
         };
         let prefix = input.prefix.clone().unwrap_or_default();
-        let after = input
-            .key_marker
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .map(|k| (k, input.upload_id_marker.as_deref()));
+        let query = UploadQuery {
+            prefix: &prefix,
+            delimiter: input.delimiter.as_deref(),
+            key_marker: input.key_marker.as_deref().filter(|k| !k.is_empty()),
+            upload_id_marker: input.upload_id_marker.as_deref(),
+            max_uploads: max,
+        };
         let page = self
             .backend
-            .list_multipart_uploads(&input.bucket, &prefix, after, max)
+            .list_multipart_uploads(&input.bucket, &query)
             .await
             .or_s3()?;
-        let last = page
+        // The next markers name the last entry returned, upload or common prefix.
+        let last_upload = page
             .uploads
             .last()
-            .map(|u| (u.key.clone(), u.upload_id.clone()));
+            .map(|u| (u.key.clone(), Some(u.upload_id.clone())));
+        let last_prefix = page.common_prefixes.last().map(|p| (p.clone(), None));
+        let last = match (last_upload, last_prefix) {
+            (Some(u), Some(p)) => Some(if p.0 > u.0 { p } else { u }),
+            (u, p) => u.or(p),
+        };
         let uploads = page
             .uploads
             .into_iter()
@@ -297,8 +305,13 @@ impl Tessera {
                 ..Default::default()
             })
             .collect();
+        let common_prefixes: Vec<CommonPrefix> = page
+            .common_prefixes
+            .into_iter()
+            .map(|p| CommonPrefix { prefix: Some(p) })
+            .collect();
         let (next_key_marker, next_upload_id_marker) = match (page.truncated, last) {
-            (true, Some((k, id))) => (Some(k), Some(id)),
+            (true, Some((k, id))) => (Some(k), id),
             _ => (None, None),
         };
         Ok(S3Response::new(ListMultipartUploadsOutput {
@@ -311,6 +324,8 @@ impl Tessera {
             next_key_marker,
             next_upload_id_marker,
             uploads: Some(uploads),
+            common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
+            delimiter: input.delimiter,
             ..Default::default()
         }))
     }

@@ -22,11 +22,22 @@ pub struct ObjectRead {
     pub body: BodyStream,
 }
 
-/// A page of multipart uploads in progress.
+/// A page of multipart uploads in progress, keys grouped at the delimiter as in ListObjects.
 #[derive(Debug, Clone, Default)]
 pub struct UploadPage {
     pub uploads: Vec<UploadInfo>,
+    pub common_prefixes: Vec<String>,
     pub truncated: bool,
+}
+
+/// A ListMultipartUploads request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UploadQuery<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    pub key_marker: Option<&'a str>,
+    pub upload_id_marker: Option<&'a str>,
+    pub max_uploads: usize,
 }
 
 /// A page of one upload's parts.
@@ -111,9 +122,7 @@ pub trait ObjectBackend: Send + Sync + 'static {
     async fn list_multipart_uploads(
         &self,
         bucket: &str,
-        prefix: &str,
-        after: Option<(&str, Option<&str>)>,
-        max_uploads: usize,
+        query: &UploadQuery<'_>,
     ) -> StorageResult<UploadPage>;
 }
 

@@ -371,10 +371,8 @@ impl ObjectBackend for DiskBackend {
     async fn list_multipart_uploads(
         &self,
         bucket: &str,
-        prefix: &str,
-        after: Option<(&str, Option<&str>)>,
-        max_uploads: usize,
+        query: &crate::UploadQuery<'_>,
     ) -> StorageResult<crate::UploadPage> {
-        multipart::list_uploads(self, bucket, prefix, after, max_uploads)
+        multipart::list_uploads(self, bucket, query)
     }
 }

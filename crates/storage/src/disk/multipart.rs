@@ -12,7 +12,7 @@ use crate::types::{
     BodyPromise, BodyStream, ChecksumAlgorithm, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE,
     ObjectAttributes, ObjectInfo, PartInfo, Preconditions, UploadInfo, now_millis,
 };
-use crate::{PartPage, UploadPage};
+use crate::{PartPage, UploadPage, UploadQuery};
 
 /// The upload, if it exists and belongs to `bucket`/`key`.
 fn upload_for(
@@ -377,9 +377,7 @@ pub fn list_parts(
 pub fn list_uploads(
     backend: &DiskBackend,
     bucket: &str,
-    prefix: &str,
-    after: Option<(&str, Option<&str>)>,
-    max_uploads: usize,
+    q: &UploadQuery<'_>,
 ) -> StorageResult<UploadPage> {
     let txn = backend.index.read()?;
     if Index::bucket(&txn, bucket)?.is_none() {
@@ -390,7 +388,7 @@ pub fn list_uploads(
     for item in t.iter()? {
         let (_, v) = item?;
         let u: UploadInfo = decode(v.value())?;
-        if u.bucket == bucket && u.key.starts_with(prefix) {
+        if u.bucket == bucket && u.key.starts_with(q.prefix) {
             uploads.push(u);
         }
     }
@@ -401,21 +399,39 @@ pub fn list_uploads(
             b.upload_id.as_str(),
         ))
     });
-    if let Some((key_marker, id_marker)) = after {
-        uploads.retain(|u| match id_marker {
-            // After an upload id: later uploads of the same key, then later keys.
-            Some(id) => {
-                u.key.as_str() > key_marker
-                    || (u.key == key_marker && uploads_position_after(u, id))
-            }
-            None => u.key.as_str() > key_marker,
+    if let Some(key_marker) = q.key_marker {
+        // After an upload id: later uploads of the same key, then later keys.
+        uploads.retain(|u| {
+            u.key.as_str() > key_marker
+                || (u.key == key_marker
+                    && q.upload_id_marker
+                        .is_some_and(|id| u.upload_id.as_str() > id))
         });
     }
-    let truncated = uploads.len() > max_uploads;
-    uploads.truncate(max_uploads);
-    Ok(UploadPage { uploads, truncated })
-}
-
-fn uploads_position_after(u: &UploadInfo, id_marker: &str) -> bool {
-    u.upload_id.as_str() > id_marker
+    let delimiter = q.delimiter.filter(|d| !d.is_empty());
+    let mut page = UploadPage::default();
+    let mut count = 0;
+    for u in uploads {
+        let group = delimiter.and_then(|d| {
+            u.key[q.prefix.len()..]
+                .find(d)
+                .map(|pos| u.key[..q.prefix.len() + pos + d.len()].to_owned())
+        });
+        if let Some(g) = &group
+            && (page.common_prefixes.last() == Some(g)
+                || q.key_marker.is_some_and(|m| m.starts_with(g.as_str())))
+        {
+            continue;
+        }
+        if count == q.max_uploads {
+            page.truncated = true;
+            break;
+        }
+        count += 1;
+        match group {
+            Some(g) => page.common_prefixes.push(g),
+            None => page.uploads.push(u),
+        }
+    }
+    Ok(page)
 }
