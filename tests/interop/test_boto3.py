@@ -4,12 +4,14 @@ checksums, presigned URLs, transfers, authentication and key/bucket name validat
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import secrets
 import time
 import xml.etree.ElementTree as ET
 from email.utils import formatdate
+from unittest import mock
 from urllib.parse import unquote_plus
 
 import pytest
@@ -921,3 +923,22 @@ def test_key_length_limit(s3, bucket):
     assert status == 400
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == sorted([ok, ok_utf8])
+
+
+def test_clock_skew_over_15_minutes_refused(server, bucket, s3):
+    """A request signed 20 minutes in the past is refused; 5 minutes of skew is accepted."""
+    def put_signed_at(key: str, minutes_ago: int) -> requests.Response:
+        url = f"{server.endpoint}/{bucket}/{key}"
+        req = AWSRequest(method="PUT", url=url, data=b"skewed")
+        past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=minutes_ago)
+        with mock.patch("botocore.auth.get_current_datetime", return_value=past):
+            S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", server.region).add_auth(req)
+        return requests.put(url, headers=dict(req.headers.items()), data=b"skewed", timeout=30)
+
+    r = put_signed_at("late", 20)
+    assert r.status_code == 403, r.text
+    assert xml_error(r)[0] == "RequestTimeTooSkewed", r.text
+    code, status, _ = expect_error(s3.head_object, Bucket=bucket, Key="late")
+    assert status == 404
+    r = put_signed_at("on-time", 5)
+    assert r.status_code == 200, r.text

@@ -251,3 +251,19 @@ pub fn checksum_fields(c: &Checksums) -> ChecksumFields {
         sha256: get(ChecksumAlgorithm::Sha256),
     }
 }
+
+/// Most entries one listing page holds, as S3 caps it.
+pub const MAX_PAGE: i32 = 1000;
+
+/// A page size parameter (`max-keys`, `max-parts`, `max-uploads`): absent means 1000, larger
+/// values are capped at 1000, negative ones refused.
+pub fn page_size(requested: Option<i32>, name: &str) -> Result<usize, S3Error> {
+    match requested {
+        None => Ok(MAX_PAGE as usize),
+        Some(n) if n < 0 => Err(s3_error!(
+            InvalidArgument,
+            "{name} must be between 0 and 1000, got {n}"
+        )),
+        Some(n) => Ok(usize::try_from(n.min(MAX_PAGE)).unwrap_or(0)),
+    }
+}

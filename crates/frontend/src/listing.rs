@@ -23,17 +23,10 @@ const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-const MAX_KEYS: i32 = 1000;
+const MAX_KEYS: i32 = convert::MAX_PAGE;
 
 fn max_keys(requested: Option<i32>) -> S3Result<usize> {
-    match requested {
-        None => Ok(MAX_KEYS as usize),
-        Some(n) if n < 0 => Err(s3_error!(
-            InvalidArgument,
-            "max-keys must be between 0 and 1000, got {n}"
-        )),
-        Some(n) => Ok(usize::try_from(n.min(MAX_KEYS)).unwrap_or(0)),
-    }
+    convert::page_size(requested, "max-keys")
 }
 
 fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {

@@ -12,9 +12,9 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use tessera_storage::{BodyPromise, CompletedPart, PreconditionOutcome, UploadQuery};
 
 use crate::Tessera;
-use crate::convert::{self, ChecksumHeaders};
+use crate::convert;
 use crate::error::StorageResultExt as _;
-use crate::objects::{body_stream, late_checksums, set_checksums};
+use crate::objects::{body_stream, set_checksums, write_promise};
 
 impl Tessera {
     pub(crate) async fn create_multipart_upload_op(
@@ -50,24 +50,9 @@ impl Tessera {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let trailer_algorithms = convert::trailer_algorithms(&req.headers);
-        let late = late_checksums(req.trailing_headers);
+        let mut req = req;
+        let promise = write_promise!(self, req);
         let input = req.input;
-        let mut promise = convert::promise(
-            input.content_length,
-            input.content_md5.as_deref(),
-            convert::checksum_algorithm(input.checksum_algorithm.as_ref())?,
-            ChecksumHeaders {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                crc64nvme: input.checksum_crc64nvme,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-            },
-            &trailer_algorithms,
-            self.options.max_object_size,
-        )?;
-        promise.late_checksums = late;
         let part = self
             .backend
             .upload_part(
@@ -213,13 +198,7 @@ impl Tessera {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
-        let max = match input.max_parts {
-            None => 1000,
-            Some(n) if n < 0 => {
-                return Err(s3_error!(InvalidArgument, "max-parts must not be negative"));
-            }
-            Some(n) => usize::try_from(n.min(1000)).unwrap_or(1000),
-        };
+        let max = convert::page_size(input.max_parts, "max-parts")?;
         let after = input.part_number_marker.filter(|n| *n > 0);
         let page = self
             .backend
@@ -261,16 +240,7 @@ impl Tessera {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let input = req.input;
-        let max = match input.max_uploads {
-            None => 1000,
-            Some(n) if n < 0 => {
-                return Err(s3_error!(
-                    InvalidArgument,
-                    "max-uploads must not be negative"
-                ));
-            }
-            Some(n) => usize::try_from(n.min(1000)).unwrap_or(1000),
-        };
+        let max = convert::page_size(input.max_uploads, "max-uploads")?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let query = UploadQuery {
             prefix: &prefix,

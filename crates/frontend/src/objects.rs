@@ -32,6 +32,32 @@ macro_rules! set_checksums {
 }
 pub(crate) use set_checksums;
 
+/// What a PUT or a part upload promises about its body: its length, Content-MD5 and checksums,
+/// from headers and from aws-chunked trailers. Both inputs share these field names.
+macro_rules! write_promise {
+    ($tessera:expr, $req:expr) => {{
+        let trailer_algorithms = $crate::convert::trailer_algorithms(&$req.headers);
+        let input = &$req.input;
+        let mut promise = $crate::convert::promise(
+            input.content_length,
+            input.content_md5.as_deref(),
+            $crate::convert::checksum_algorithm(input.checksum_algorithm.as_ref())?,
+            $crate::convert::ChecksumHeaders {
+                crc32: input.checksum_crc32.clone(),
+                crc32c: input.checksum_crc32c.clone(),
+                crc64nvme: input.checksum_crc64nvme.clone(),
+                sha1: input.checksum_sha1.clone(),
+                sha256: input.checksum_sha256.clone(),
+            },
+            &trailer_algorithms,
+            $tessera.options.max_object_size,
+        )?;
+        promise.late_checksums = $crate::objects::late_checksums($req.trailing_headers.take());
+        promise
+    }};
+}
+pub(crate) use write_promise;
+
 /// A request body as a storage stream (an absent body is an empty one).
 pub fn body_stream(body: Option<StreamingBlob>) -> BodyStream {
     match body {
@@ -67,30 +93,15 @@ impl Tessera {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let trailer_algorithms = convert::trailer_algorithms(&req.headers);
-        let late = late_checksums(req.trailing_headers);
-        let input = req.input;
-        if input.sse_customer_key.is_some() {
+        let mut req = req;
+        if req.input.sse_customer_key.is_some() {
             return Err(s3_error!(
                 NotImplemented,
                 "server-side encryption with customer keys is not supported"
             ));
         }
-        let mut promise = convert::promise(
-            input.content_length,
-            input.content_md5.as_deref(),
-            convert::checksum_algorithm(input.checksum_algorithm.as_ref())?,
-            ChecksumHeaders {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                crc64nvme: input.checksum_crc64nvme,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-            },
-            &trailer_algorithms,
-            self.options.max_object_size,
-        )?;
-        promise.late_checksums = late;
+        let promise = write_promise!(self, req);
+        let input = req.input;
         let attributes = convert::attributes(
             input.content_type,
             input.content_encoding,

@@ -34,54 +34,35 @@ pub struct DataFiles {
 pub struct WrittenFile {
     pub id: String,
     pub summary: BodySummary,
-    path: PathBuf,
-    files: DataFiles,
-    kept: bool,
+    file: FileGuard,
 }
 
 impl WrittenFile {
     /// The index now refers to this file: keep it.
     pub fn keep(mut self) {
-        self.kept = true;
+        self.file.keep = true;
+    }
+}
+
+/// Owns a data file from its creation until the index refers to it: on drop it leaves the
+/// in-flight set, and deletes the file unless told to keep it.
+struct FileGuard {
+    path: PathBuf,
+    id: String,
+    files: DataFiles,
+    keep: bool,
+}
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
         self.files
             .in_flight
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&self.id);
-    }
-}
-
-impl Drop for WrittenFile {
-    fn drop(&mut self) {
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.path);
-            self.files
-                .in_flight
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .remove(&self.id);
-        }
-    }
-}
-
-/// Removes a file being written when the write fails half-way.
-struct PendingFile {
-    path: PathBuf,
-    id: String,
-    files: DataFiles,
-    done: bool,
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.path);
-            self.files
-                .in_flight
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .remove(&self.id);
-        }
     }
 }
 
@@ -112,17 +93,17 @@ impl DataFiles {
             .contains(id)
     }
 
-    fn begin(&self) -> PendingFile {
+    fn begin(&self) -> FileGuard {
         let id = uuid::Uuid::new_v4().simple().to_string();
         self.in_flight
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone());
-        PendingFile {
+        FileGuard {
             path: self.path_of(&id),
             id,
             files: self.clone(),
-            done: false,
+            keep: false,
         }
     }
 
@@ -187,14 +168,10 @@ impl DataFiles {
         }
         let summary = digest.finish();
         promise.check_finished(&summary)?;
-        let mut pending = pending;
-        pending.done = true;
         Ok(WrittenFile {
             id: pending.id.clone(),
             summary,
-            path,
-            files: self.clone(),
-            kept: false,
+            file: pending,
         })
     }
 
@@ -229,14 +206,10 @@ impl DataFiles {
             Ok::<_, StorageError>(digest.finish())
         })
         .await?;
-        let mut pending = pending;
-        pending.done = true;
         Ok(WrittenFile {
             id: pending.id.clone(),
             summary,
-            path: pending.path.clone(),
-            files: self.clone(),
-            kept: false,
+            file: pending,
         })
     }
 
