@@ -3,18 +3,18 @@
 
 use s3s::dto::{
     AbortMultipartUploadInput, AbortMultipartUploadOutput, CommonPrefix,
-    CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CopyPartResult, CopySource,
+    CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CopyPartResult,
     CreateMultipartUploadInput, CreateMultipartUploadOutput, ListMultipartUploadsInput,
     ListMultipartUploadsOutput, ListPartsInput, ListPartsOutput, MultipartUpload, Part,
     UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use tessera_storage::{BodyPromise, CompletedPart, PreconditionOutcome, UploadQuery};
+use tessera_storage::{BodyPromise, CompletedPart, UploadQuery};
 
 use crate::Tessera;
 use crate::convert;
 use crate::error::StorageResultExt as _;
-use crate::objects::{body_stream, set_checksums, write_promise};
+use crate::objects::{body_stream, copy_source_path, set_checksums, write_promise};
 
 impl Tessera {
     pub(crate) async fn create_multipart_upload_op(
@@ -78,17 +78,7 @@ impl Tessera {
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
-        let CopySource::Bucket {
-            bucket: src_bucket,
-            key: src_key,
-            ..
-        } = &input.copy_source
-        else {
-            return Err(s3_error!(
-                NotImplemented,
-                "copying from access points or outposts is not supported"
-            ));
-        };
+        let source = copy_source_path(&input.copy_source)?;
         let range = input
             .copy_source_range
             .as_deref()
@@ -100,17 +90,7 @@ impl Tessera {
             input.copy_source_if_modified_since.as_ref(),
             input.copy_source_if_unmodified_since.as_ref(),
         );
-        let read = self
-            .backend
-            .get_object(src_bucket, src_key, range)
-            .await
-            .or_s3()?;
-        if pre.evaluate_read(&read.info) != PreconditionOutcome::Proceed {
-            return Err(s3_error!(
-                PreconditionFailed,
-                "the copy source does not satisfy the x-amz-copy-source-if-* conditions"
-            ));
-        }
+        let read = self.read_copy_source(source, range, &pre).await?;
         let length = read.range.map_or(read.info.size, |r| r.end - r.start);
         let promise = BodyPromise {
             length: Some(length),

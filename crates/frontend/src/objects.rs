@@ -77,6 +77,37 @@ pub fn late_checksums(trailers: Option<s3s::TrailingHeaders>) -> Option<LateChec
     })
 }
 
+/// The bucket and key a copy reads from; access points and outposts are not served.
+pub fn copy_source_path(source: &CopySource) -> S3Result<(&str, &str)> {
+    match source {
+        CopySource::Bucket { bucket, key, .. } => Ok((bucket, key)),
+        _ => Err(s3_error!(
+            NotImplemented,
+            "copying from access points or outposts is not supported"
+        )),
+    }
+}
+
+impl Tessera {
+    /// Opens the source of a copy (or a range of it), held to the `x-amz-copy-source-if-*`
+    /// conditions, which fail with 412 either way.
+    pub(crate) async fn read_copy_source(
+        &self,
+        (bucket, key): (&str, &str),
+        range: Option<tessera_storage::RangeRequest>,
+        conditions: &Preconditions,
+    ) -> S3Result<tessera_storage::ObjectRead> {
+        let read = self.backend.get_object(bucket, key, range).await.or_s3()?;
+        if conditions.evaluate_read(&read.info) != PreconditionOutcome::Proceed {
+            return Err(s3_error!(
+                PreconditionFailed,
+                "the copy source does not satisfy the x-amz-copy-source-if-* conditions"
+            ));
+        }
+        Ok(read)
+    }
+}
+
 fn check_read(pre: &Preconditions, info: &ObjectInfo) -> S3Result<()> {
     match pre.evaluate_read(info) {
         PreconditionOutcome::Proceed => Ok(()),
@@ -327,22 +358,12 @@ impl Tessera {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
-        let CopySource::Bucket {
-            bucket: src_bucket,
-            key: src_key,
-            ..
-        } = &input.copy_source
-        else {
-            return Err(s3_error!(
-                NotImplemented,
-                "copying from access points or outposts is not supported"
-            ));
-        };
+        let (src_bucket, src_key) = copy_source_path(&input.copy_source)?;
         let replace = input
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        if **src_bucket == *input.bucket && **src_key == *input.key && !replace {
+        if src_bucket == input.bucket && src_key == input.key && !replace {
             return Err(s3_error!(
                 InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -355,16 +376,8 @@ impl Tessera {
             input.copy_source_if_unmodified_since.as_ref(),
         );
         let read = self
-            .backend
-            .get_object(src_bucket, src_key, None)
-            .await
-            .or_s3()?;
-        if pre.evaluate_read(&read.info) != PreconditionOutcome::Proceed {
-            return Err(s3_error!(
-                PreconditionFailed,
-                "the copy source does not satisfy the x-amz-copy-source-if-* conditions"
-            ));
-        }
+            .read_copy_source((src_bucket, src_key), None, &pre)
+            .await?;
         let attributes = if replace {
             convert::attributes(
                 input.content_type,
