@@ -19,7 +19,8 @@ use crate::scenarios::{self, KEY_1M, KEY_4K, SIZE_1M, SIZE_4K};
 use crate::sigv4::Credentials;
 
 pub const ROOT_USER: &str = "benchadmin";
-const HEALTH_PATH: &str = "/minio/health/live";
+// Readiness, not liveness: S3 answers 503 until the object store is open.
+const HEALTH_PATH: &str = "/minio/health/ready";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 

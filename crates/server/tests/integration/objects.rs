@@ -610,3 +610,45 @@ async fn concurrent_puts_of_one_key_leave_one_whole_object() {
         "replaced versions must be deleted"
     );
 }
+
+#[tokio::test]
+async fn replacing_small_and_large_objects_frees_old_data() {
+    let server = TestServer::start();
+    let s3 = bucket(&server, "sizes").await;
+    let small = bytes(1000, 1);
+    let large = bytes(300 * 1024, 2);
+    for (body, files_after) in [
+        (&small, 0),
+        (&large, 1),
+        (&small, 0),
+        (&large, 1),
+        (&large, 1),
+    ] {
+        s3.put_object()
+            .bucket("sizes")
+            .key("k")
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+        let got = s3
+            .get_object()
+            .bucket("sizes")
+            .key("k")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            got.body.collect().await.unwrap().into_bytes().as_ref(),
+            body.as_slice()
+        );
+        assert_eq!(crate::common::data_files(&server.dir).len(), files_after);
+    }
+    s3.delete_object()
+        .bucket("sizes")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert!(crate::common::data_files(&server.dir).is_empty());
+}

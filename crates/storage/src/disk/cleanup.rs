@@ -8,7 +8,7 @@ use redb::{ReadableTable as _, TableDefinition};
 
 use super::DiskBackend;
 use super::files::blocking;
-use super::index::{BUCKETS, PARTS, StoredObject, StoredPart, decode, objects_table_name};
+use super::index::{BUCKETS, PARTS, StoredPart, decode, decode_object, objects_table_name};
 use super::multipart::remove_uploads_before;
 use crate::error::StorageResult;
 use crate::types::now_millis;
@@ -82,7 +82,9 @@ impl DiskBackend {
                 Ok(t) => {
                     for o in t.iter()? {
                         let (_, v) = o?;
-                        ids.insert(decode::<StoredObject>(v.value())?.data_id);
+                        if let Some(id) = decode_object(v.value())?.file_id() {
+                            ids.insert(id.to_owned());
+                        }
                     }
                 }
                 Err(redb::TableError::TableDoesNotExist(_)) => {}

@@ -20,6 +20,9 @@ use crate::types::{BodyPromise, BodyStream, ByteRange};
 const SMALL_BODY: usize = 1024 * 1024;
 /// Read chunk for GET streams.
 const READ_CHUNK: usize = 256 * 1024;
+/// Reads up to this size are served from one buffer filled in one blocking call; larger ones
+/// stream in `READ_CHUNK` pieces.
+const WHOLE_READ: u64 = 1024 * 1024;
 
 /// The data directory and the ids of files being written right now (which the periodic
 /// cleanup must not touch).
@@ -27,6 +30,12 @@ const READ_CHUNK: usize = 256 * 1024;
 pub struct DataFiles {
     root: PathBuf,
     in_flight: Arc<Mutex<HashSet<String>>>,
+}
+
+/// A body received in full: small enough to keep inline, or written to a data file.
+pub enum Received {
+    Inline { data: Bytes, summary: BodySummary },
+    File(WrittenFile),
 }
 
 /// A data file that is complete and durable but not yet referenced by the index. Dropping it
@@ -110,12 +119,29 @@ impl DataFiles {
     /// Streams `body` into a new durable data file, hashing it and holding it to `promise`.
     pub async fn write(
         &self,
-        mut body: BodyStream,
+        body: BodyStream,
         promise: &BodyPromise,
         digest: BodyDigest,
     ) -> StorageResult<WrittenFile> {
+        match self.receive(body, promise, digest, 0).await? {
+            Received::File(f) => Ok(f),
+            Received::Inline { .. } => Err(StorageError::Index(
+                "a body of any size must become a file here".into(),
+            )),
+        }
+    }
+
+    /// Receives `body`, hashing it and holding it to `promise`: a body of at most `inline_max`
+    /// bytes stays in memory (the caller stores it inline), a larger one becomes a durable
+    /// data file.
+    pub async fn receive(
+        &self,
+        mut body: BodyStream,
+        promise: &BodyPromise,
+        digest: BodyDigest,
+        inline_max: usize,
+    ) -> StorageResult<Received> {
         let mut digest = digest;
-        let pending = self.begin();
         // Gather the head of the body; small bodies never touch the async file API.
         let mut head: Vec<Bytes> = Vec::new();
         let mut head_len = 0usize;
@@ -131,6 +157,17 @@ impl DataFiles {
                 break;
             }
         }
+        if !rest_follows && head_len <= inline_max && inline_max > 0 {
+            let summary = digest.finish();
+            promise.check_finished(&summary)?;
+            let data = match head.len() {
+                0 => Bytes::new(),
+                1 => head.remove(0),
+                _ => Bytes::from(head.concat()),
+            };
+            return Ok(Received::Inline { data, summary });
+        }
+        let pending = self.begin();
         let path = pending.path.clone();
         if rest_follows {
             let file = std::fs::OpenOptions::new()
@@ -168,11 +205,11 @@ impl DataFiles {
         }
         let summary = digest.finish();
         promise.check_finished(&summary)?;
-        Ok(WrittenFile {
+        Ok(Received::File(WrittenFile {
             id: pending.id.clone(),
             summary,
             file: pending,
-        })
+        }))
     }
 
     /// Concatenates existing data files into a new durable one (multipart completion).
@@ -222,7 +259,7 @@ impl DataFiles {
         size: u64,
     ) -> std::io::Result<BodyStream> {
         let (start, end) = range.map_or((0, size), |r| (r.start, r.end));
-        if end - start <= READ_CHUNK as u64 {
+        if end - start <= WHOLE_READ {
             // Small reads: open and read in one blocking call instead of one per step.
             let path = self.path_of(id);
             let data = tokio::task::spawn_blocking(move || read_range(&path, start, end))

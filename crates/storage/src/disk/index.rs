@@ -22,11 +22,56 @@ pub fn objects_table_name(bucket: &str) -> String {
     format!("objects/{bucket}")
 }
 
-/// An object as the index records it: its description and the data file holding its bytes.
+/// An object as the index records it: its description and where its bytes are, a data file
+/// (`data_id`) or, for small objects, inline in the same record right after the description
+/// (`data_id` empty). See `encode_object` for the record layout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredObject {
     pub info: ObjectInfo,
+    #[serde(default)]
     pub data_id: String,
+}
+
+impl StoredObject {
+    /// The data file holding the bytes, unless they are inline.
+    pub fn file_id(&self) -> Option<&str> {
+        (!self.data_id.is_empty()).then_some(self.data_id.as_str())
+    }
+}
+
+/// An object record: the description's JSON length (4 bytes, little endian), the JSON, then the
+/// inline bytes (none for objects kept in a data file).
+pub fn encode_object(object: &StoredObject, inline: &[u8]) -> StorageResult<Vec<u8>> {
+    let json = serde_json::to_vec(object)?;
+    let len = u32::try_from(json.len())
+        .map_err(|_| StorageError::Index("object description over 4 GiB".into()))?;
+    let mut out = Vec::with_capacity(4 + json.len() + inline.len());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(inline);
+    Ok(out)
+}
+
+fn split_object(record: &[u8]) -> StorageResult<(&[u8], &[u8])> {
+    let bad = || StorageError::Index("an object record is truncated".into());
+    let len_bytes: [u8; 4] = record
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    let len = u32::from_le_bytes(len_bytes) as usize;
+    let json = record.get(4..4 + len).ok_or_else(bad)?;
+    Ok((json, &record[4 + len..]))
+}
+
+/// The description part of an object record.
+pub fn decode_object(record: &[u8]) -> StorageResult<StoredObject> {
+    decode(split_object(record)?.0)
+}
+
+/// The description and the inline bytes of an object record.
+pub fn decode_object_with_data(record: &[u8]) -> StorageResult<(StoredObject, bytes::Bytes)> {
+    let (json, data) = split_object(record)?;
+    Ok((decode(json)?, bytes::Bytes::copy_from_slice(data)))
 }
 
 /// A part as the index records it.
@@ -118,15 +163,19 @@ impl Index {
         t.get(name)?.map(|v| decode(v.value())).transpose()
     }
 
+    /// An object's record with its inline bytes (empty when they live in a data file).
     pub fn object(
         txn: &ReadTransaction,
         bucket: &str,
         key: &str,
-    ) -> StorageResult<Option<StoredObject>> {
+    ) -> StorageResult<Option<(StoredObject, bytes::Bytes)>> {
         let name = objects_table_name(bucket);
         let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
         match txn.open_table(def) {
-            Ok(t) => t.get(key)?.map(|v| decode(v.value())).transpose(),
+            Ok(t) => t
+                .get(key)?
+                .map(|v| decode_object_with_data(v.value()))
+                .transpose(),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -6,7 +6,7 @@ use std::ops::Bound;
 
 use redb::ReadOnlyTable;
 
-use super::index::{StoredObject, decode};
+use super::index::decode_object;
 use crate::error::StorageResult;
 use crate::types::{ListPage, ListQuery};
 
@@ -61,7 +61,7 @@ pub fn list(table: &ReadOnlyTable<&str, &[u8]>, q: &ListQuery) -> StorageResult<
                 page.next_after.clone_from(&last_returned);
                 break 'scan;
             }
-            let stored: StoredObject = decode(v.value())?;
+            let stored = decode_object(v.value())?;
             page.objects.push(stored.info);
             last_returned = Some(key.to_owned());
             count += 1;

@@ -18,8 +18,22 @@ use crate::error::{StorageError, StorageResult};
 use crate::types::{BucketInfo, ListPage, ListQuery, ObjectInfo, RangeRequest, now_millis};
 use crate::{BodyStream, ObjectBackend, ObjectRead, ObjectWrite};
 
+use bytes::Bytes;
 use files::DataFiles;
-use index::{BUCKETS, Index, StoredObject, decode, encode, objects_table_name};
+use files::{Received, WrittenFile};
+use index::{
+    BUCKETS, Index, StoredObject, decode, decode_object, encode, encode_object, objects_table_name,
+};
+
+/// Objects up to this size keep their bytes inline in the index record: their PUT costs one
+/// share of a group commit instead of a file and its fsyncs, and their GET no file open.
+const INLINE_MAX: usize = 64 * 1024;
+
+/// Where a new object's bytes are.
+enum Location {
+    Inline(Bytes),
+    File(WrittenFile),
+}
 
 /// Tunables of the disk backend.
 #[derive(Debug, Clone)]
@@ -93,7 +107,8 @@ impl DiskBackend {
         })
     }
 
-    fn stored_object(&self, bucket: &str, key: &str) -> StorageResult<StoredObject> {
+    /// The object's record and its inline bytes (empty when they live in a data file).
+    fn stored_object(&self, bucket: &str, key: &str) -> StorageResult<(StoredObject, Bytes)> {
         let txn = self.index.read()?;
         if Index::bucket(&txn, bucket)?.is_none() {
             return Err(StorageError::NoSuchBucket(bucket.to_owned()));
@@ -116,17 +131,29 @@ fn require_bucket_in(txn: &WriteTransaction, bucket: &str) -> StorageResult<()> 
     Ok(())
 }
 
-/// Inside a write transaction: puts `object` at its key and returns the data file it replaced.
+/// Inside a write transaction: puts `object` (with its inline bytes, if any) at its key and
+/// returns the data file it replaced.
 fn replace_object(
     txn: &WriteTransaction,
     bucket: &str,
     object: &StoredObject,
+    inline: &[u8],
 ) -> StorageResult<Option<String>> {
     let name = objects_table_name(bucket);
     let mut t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
-    let old = t.insert(object.info.key.as_str(), encode(object)?.as_slice())?;
-    old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id))
-        .transpose()
+    let old = t.insert(
+        object.info.key.as_str(),
+        encode_object(object, inline)?.as_slice(),
+    )?;
+    replaced_file(old.map(|v| v.value().to_vec()))
+}
+
+/// The data file of a record that was just replaced or removed.
+fn replaced_file(record: Option<Vec<u8>>) -> StorageResult<Option<String>> {
+    match record {
+        Some(r) => Ok(decode_object(&r)?.file_id().map(str::to_owned)),
+        None => Ok(None),
+    }
 }
 
 /// Inside a write transaction: the object currently at `key`, if any.
@@ -137,7 +164,7 @@ fn current_object(
 ) -> StorageResult<Option<StoredObject>> {
     let name = objects_table_name(bucket);
     let t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
-    t.get(key)?.map(|v| decode(v.value())).transpose()
+    t.get(key)?.map(|v| decode_object(v.value())).transpose()
 }
 
 #[async_trait::async_trait]
@@ -209,20 +236,34 @@ impl ObjectBackend for DiskBackend {
     ) -> StorageResult<ObjectInfo> {
         self.require_bucket(bucket)?;
         let digest = BodyDigest::new(write.promise.checksums.keys().copied());
-        let written = self.files.write(body, &write.promise, digest).await?;
+        let (summary, location) = match self
+            .files
+            .receive(body, &write.promise, digest, INLINE_MAX)
+            .await?
+        {
+            Received::Inline { data, summary } => (summary, Location::Inline(data)),
+            Received::File(file) => (file.summary.clone(), Location::File(file)),
+        };
         let stored = StoredObject {
             info: ObjectInfo {
                 key: key.to_owned(),
-                size: written.summary.size,
-                etag: written.summary.etag(),
+                size: summary.size,
+                etag: summary.etag(),
                 last_modified: now_millis(),
                 attributes: write.attributes,
-                checksums: written.summary.checksums.clone(),
+                checksums: summary.checksums,
                 parts_count: None,
             },
-            data_id: written.id.clone(),
+            data_id: match &location {
+                Location::File(f) => f.id.clone(),
+                Location::Inline(_) => String::new(),
+            },
         };
         let info = stored.info.clone();
+        let inline = match &location {
+            Location::Inline(data) => data.clone(),
+            Location::File(_) => Bytes::new(),
+        };
         let bucket_name = bucket.to_owned();
         let preconditions = write.preconditions;
         let replaced = self
@@ -235,16 +276,18 @@ impl ObjectBackend for DiskBackend {
                         return Err(StorageError::PreconditionFailed);
                     }
                 }
-                replace_object(txn, &bucket_name, &stored)
+                replace_object(txn, &bucket_name, &stored, &inline)
             })
             .await?;
-        written.keep();
+        if let Location::File(file) = location {
+            file.keep();
+        }
         self.files.remove(replaced.into_iter().collect()).await;
         Ok(info)
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo> {
-        Ok(self.stored_object(bucket, key)?.info)
+        Ok(self.stored_object(bucket, key)?.0.info)
     }
 
     async fn get_object(
@@ -256,7 +299,7 @@ impl ObjectBackend for DiskBackend {
         // A concurrent PUT may replace the object and delete its file between the index read and
         // the open: read the index again and serve the newer version.
         for _ in 0..4 {
-            let stored = self.stored_object(bucket, key)?;
+            let (stored, inline) = self.stored_object(bucket, key)?;
             let resolved = match range {
                 Some(r) => Some(
                     r.resolve(stored.info.size)
@@ -266,9 +309,23 @@ impl ObjectBackend for DiskBackend {
                 ),
                 None => None,
             };
+            let Some(file_id) = stored.file_id() else {
+                let data = match resolved {
+                    Some(r) => inline.slice(
+                        usize::try_from(r.start).unwrap_or(0)..usize::try_from(r.end).unwrap_or(0),
+                    ),
+                    None => inline,
+                };
+                let body: BodyStream = Box::pin(futures::stream::once(async move { Ok(data) }));
+                return Ok(ObjectRead {
+                    info: stored.info,
+                    range: resolved,
+                    body,
+                });
+            };
             match self
                 .files
-                .open_stream(&stored.data_id, resolved, stored.info.size)
+                .open_stream(file_id, resolved, stored.info.size)
                 .await
             {
                 Ok(body) => {
@@ -297,8 +354,7 @@ impl ObjectBackend for DiskBackend {
                 let name = objects_table_name(&bucket);
                 let mut t = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
                 let old = t.remove(key.as_str())?;
-                old.map(|v| decode::<StoredObject>(v.value()).map(|o| o.data_id))
-                    .transpose()
+                replaced_file(old.map(|v| v.value().to_vec()))
             })
             .await?;
         self.files.remove(removed.into_iter().collect()).await;

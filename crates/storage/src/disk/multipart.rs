@@ -317,7 +317,7 @@ pub async fn complete(
                 }
             }
             let mut freed = remove_upload(txn, &upload_id)?;
-            freed.extend(replace_object(txn, &bucket, &stored)?);
+            freed.extend(replace_object(txn, &bucket, &stored, &[])?);
             Ok(freed)
         })
         .await?;
