@@ -1,0 +1,22 @@
+//! Identities and what they may do: users, groups, policy documents, policy mappings and
+//! service accounts, kept in an `IamStore` (redb by default) and cached in memory by
+//! `IamSystem`, which answers the secret of an access key and the policies that apply to it.
+//! This crate parses no HTTP and talks to no identity provider.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod model;
+mod store;
+mod system;
+
+pub use error::{IamError, IamResult};
+pub use model::{
+    GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret, ServiceAccountRecord, Status,
+    UserRecord, now_secs,
+};
+pub use store::{Change, IamStore, RedbIamStore};
+pub use system::{
+    Account, BUILTIN_POLICIES, IamSystem, KeyLookup, MappingUpdate, RootAccount,
+    TEMPORARY_KEY_PREFIX, UserSummary,
+};
