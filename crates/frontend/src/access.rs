@@ -1,11 +1,22 @@
 //! The gate every S3 request passes after its signature was verified: anonymous requests and
-//! Signature Version 2 are refused here (bucket policies and IAM come with their issues), and the
-//! operation's name is recorded for the access log.
+//! Signature Version 2 are refused, keys XML cannot carry are refused, the caller's policies
+//! must allow the operation's action on its resource (see `authorize`), and the operation's
+//! name is recorded for the access log. The caller's account is left in the request's
+//! extensions for handlers that check more than one resource (DeleteObjects, copies).
 
 use std::sync::{Arc, OnceLock};
 
 use s3s::S3Result;
 use s3s::access::{S3Access, S3AccessContext};
+use tessera_iam::Account;
+
+use crate::authorize::{
+    Authorizer, ClientInfo, Target, action_of, request_conditions, resource_arn,
+};
+
+/// The verified caller of a request, for handlers that authorise more than the gate did.
+#[derive(Debug, Clone)]
+pub struct CallerAccount(pub Account);
 
 /// Put into a request's extensions by the server; the gate fills in the S3 operation's name so
 /// the access log can say what the request was.
@@ -13,8 +24,17 @@ use s3s::access::{S3Access, S3AccessContext};
 pub struct OperationSlot(pub Arc<OnceLock<String>>);
 
 /// The request-level access decision.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AccessGate;
+#[derive(Clone)]
+pub struct AccessGate {
+    authorizer: Authorizer,
+}
+
+impl AccessGate {
+    #[must_use]
+    pub fn new(authorizer: Authorizer) -> Self {
+        Self { authorizer }
+    }
+}
 
 /// True when the request is signed with AWS Signature Version 2 (header or presigned query).
 fn is_sig_v2(cx: &S3AccessContext<'_>) -> bool {
@@ -40,7 +60,7 @@ impl S3Access for AccessGate {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let name = cx.s3_op().name().to_owned();
         if let Some(slot) = cx.extensions_mut().get::<OperationSlot>() {
-            let _ = slot.0.set(name);
+            let _ = slot.0.set(name.clone());
         }
         if is_sig_v2(cx) {
             return Err(s3s::s3_error!(
@@ -56,12 +76,45 @@ impl S3Access for AccessGate {
                 "object keys must not contain NUL or control characters other than tab, newline and carriage return"
             ));
         }
-        if cx.credentials().is_none() {
+        let Some(credentials) = cx.credentials() else {
             return Err(s3s::s3_error!(
                 AccessDenied,
                 "anonymous requests are not allowed: sign the request with an access key (AWS Signature Version 4)"
             ));
+        };
+        let account = self.authorizer.account(&credentials.access_key)?;
+        let Some((action, target)) = action_of(&name) else {
+            return Err(s3s::s3_error!(
+                NotImplemented,
+                "the operation {name} is not supported"
+            ));
+        };
+        let (bucket, key) = match cx.s3_path() {
+            s3s::path::S3Path::Root => (None, None),
+            s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
+            s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
+        };
+        let resource = match target {
+            Target::Account => resource_arn(None, None),
+            Target::Bucket => resource_arn(bucket, None),
+            Target::Object | Target::EachKey => resource_arn(bucket, key),
+        };
+        if matches!(account, Account::Root) || target == Target::EachKey {
+            // The owner may do everything, and per-key operations are decided by their handler.
+            cx.extensions_mut().insert(CallerAccount(account));
+            return Ok(());
         }
+        let client = cx.extensions_mut().get::<ClientInfo>().copied();
+        let conditions = request_conditions(
+            &account,
+            cx.headers(),
+            cx.uri().query(),
+            client.as_ref(),
+            &name,
+        );
+        self.authorizer
+            .require(&account, action, &resource, &conditions)?;
+        cx.extensions_mut().insert(CallerAccount(account));
         Ok(())
     }
 }

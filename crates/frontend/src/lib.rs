@@ -6,6 +6,7 @@
 
 mod access;
 mod auth;
+mod authorize;
 mod buckets;
 mod convert;
 mod error;
@@ -17,10 +18,12 @@ mod s3;
 use std::sync::Arc;
 
 use s3s::service::{S3Service, S3ServiceBuilder};
+use tessera_iam::IamSystem;
 use tessera_storage::ObjectBackend;
 
-pub use access::{AccessGate, OperationSlot};
-pub use auth::{KeyStore, RootCredentials, SecretString};
+pub use access::{AccessGate, CallerAccount, OperationSlot};
+pub use auth::KeyStore;
+pub use authorize::{Authorizer, ClientInfo};
 pub use error::FrontendError;
 
 /// Limits the frontend enforces on top of s3s.
@@ -45,25 +48,36 @@ impl Default for FrontendOptions {
 #[derive(Clone)]
 pub struct Tessera {
     backend: Arc<dyn ObjectBackend>,
+    authorizer: Authorizer,
     options: FrontendOptions,
 }
 
 impl Tessera {
     #[must_use]
-    pub fn new(backend: Arc<dyn ObjectBackend>, options: FrontendOptions) -> Self {
-        Self { backend, options }
+    pub fn new(
+        backend: Arc<dyn ObjectBackend>,
+        authorizer: Authorizer,
+        options: FrontendOptions,
+    ) -> Self {
+        Self {
+            backend,
+            authorizer,
+            options,
+        }
     }
 }
 
-/// Builds the s3s service: the S3 implementation behind the key store and the access gate.
+/// Builds the s3s service: the S3 implementation behind the key store and the access gate,
+/// both answering from the live IAM state.
 #[must_use]
 pub fn build_service(
     backend: Arc<dyn ObjectBackend>,
-    keys: KeyStore,
+    iam: Arc<IamSystem>,
     options: FrontendOptions,
 ) -> S3Service {
-    let mut builder = S3ServiceBuilder::new(Tessera::new(backend, options));
-    builder.set_auth(keys);
-    builder.set_access(AccessGate);
+    let authorizer = Authorizer::new(Arc::clone(&iam));
+    let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
+    builder.set_auth(KeyStore::new(iam));
+    builder.set_access(AccessGate::new(authorizer));
     builder.build()
 }

@@ -79,6 +79,13 @@ impl Tessera {
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
         let source = copy_source_path(&input.copy_source)?;
+        self.authorize_also(
+            &req.extensions,
+            &req.headers,
+            "s3:GetObject",
+            source.0,
+            source.1,
+        )?;
         let range = input
             .copy_source_range
             .as_deref()

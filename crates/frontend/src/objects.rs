@@ -326,6 +326,21 @@ impl Tessera {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for object in input.delete.objects {
+            if let Err(e) = self.authorize_also(
+                &req.extensions,
+                &req.headers,
+                "s3:DeleteObject",
+                &input.bucket,
+                &object.key,
+            ) {
+                errors.push(s3s::dto::Error {
+                    code: Some(e.code().as_str().to_owned()),
+                    message: e.message().map(str::to_owned),
+                    key: Some(object.key),
+                    version_id: None,
+                });
+                continue;
+            }
             match self.backend.delete_object(&input.bucket, &object.key).await {
                 Ok(()) => {
                     if !quiet {
@@ -359,6 +374,13 @@ impl Tessera {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
         let (src_bucket, src_key) = copy_source_path(&input.copy_source)?;
+        self.authorize_also(
+            &req.extensions,
+            &req.headers,
+            "s3:GetObject",
+            src_bucket,
+            src_key,
+        )?;
         let replace = input
             .metadata_directive
             .as_ref()

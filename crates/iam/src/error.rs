@@ -20,6 +20,8 @@ pub enum IamError {
     BuiltinPolicy(String),
     #[error("the group `{0}` still has members: remove them first")]
     GroupNotEmpty(String),
+    #[error("the policy document is not valid: {0}")]
+    InvalidPolicy(#[from] tessera_policy::PolicyError),
     #[error("the identity store failed: {0}")]
     Store(String),
 }

@@ -17,6 +17,5 @@ pub use model::{
 };
 pub use store::{Change, IamStore, RedbIamStore};
 pub use system::{
-    Account, BUILTIN_POLICIES, IamSystem, KeyLookup, MappingUpdate, RootAccount,
-    TEMPORARY_KEY_PREFIX, UserSummary,
+    Account, IamSystem, KeyLookup, MappingUpdate, RootAccount, TEMPORARY_KEY_PREFIX, UserSummary,
 };

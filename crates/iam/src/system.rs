@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tessera_policy::Policy;
 
 use crate::error::{IamError, IamResult};
 use crate::model::*;
@@ -15,14 +16,6 @@ use crate::store::{Change, IamStore};
 
 /// Prefix reserved for temporary (STS) access keys, as AWS marks them.
 pub const TEMPORARY_KEY_PREFIX: &str = "ASIA";
-/// Names of the built-in policies, which exist without being stored and cannot be removed.
-pub const BUILTIN_POLICIES: [&str; 5] = [
-    "consoleAdmin",
-    "diagnostics",
-    "readonly",
-    "readwrite",
-    "writeonly",
-];
 
 /// The root account, configured outside the store.
 #[derive(Debug, Clone)]
@@ -41,7 +34,8 @@ pub enum Account {
     ServiceAccount {
         access_key: String,
         parent: String,
-        embedded_policy: Option<String>,
+        /// Narrows the parent's policies when present.
+        embedded_policy: Option<Arc<Policy>>,
     },
 }
 
@@ -59,6 +53,10 @@ struct Cache {
     users: BTreeMap<String, UserRecord>,
     groups: BTreeMap<String, GroupRecord>,
     policies: BTreeMap<String, PolicyRecord>,
+    /// The stored policies, parsed.
+    parsed: BTreeMap<String, Arc<Policy>>,
+    /// The embedded policies of service accounts, parsed.
+    embedded: BTreeMap<String, Arc<Policy>>,
     user_mappings: BTreeMap<String, PolicyMapping>,
     group_mappings: BTreeMap<String, PolicyMapping>,
     service_accounts: BTreeMap<String, ServiceAccountRecord>,
@@ -117,14 +115,39 @@ impl IamSystem {
     /// Loads every record from `store` into the cache.
     pub fn open(store: Arc<dyn IamStore>, root: RootAccount) -> IamResult<Self> {
         let records = store.load_all()?;
-        let cache = Cache {
+        let mut cache = Cache {
             users: decode_all(&records, "users/")?,
             groups: decode_all(&records, "groups/")?,
             policies: decode_all(&records, "policies/")?,
             user_mappings: decode_all(&records, "mappings/users/")?,
             group_mappings: decode_all(&records, "mappings/groups/")?,
             service_accounts: decode_all(&records, "svcaccts/")?,
+            ..Cache::default()
         };
+        // Documents were validated when stored; one that no longer parses (a stricter engine)
+        // is reported and left out of every decision rather than stopping the server.
+        for (name, record) in &cache.policies {
+            match Policy::parse(&record.document) {
+                Ok(p) => {
+                    cache.parsed.insert(name.clone(), Arc::new(p));
+                }
+                Err(e) => {
+                    tracing::error!(policy = %name, error = %e, "a stored policy no longer parses; it grants nothing until replaced")
+                }
+            }
+        }
+        for (key, sa) in &cache.service_accounts {
+            if let Some(doc) = &sa.embedded_policy {
+                match Policy::parse(doc) {
+                    Ok(p) => {
+                        cache.embedded.insert(key.clone(), Arc::new(p));
+                    }
+                    Err(e) => {
+                        tracing::error!(service_account = %key, error = %e, "an embedded policy no longer parses; the key is denied everything")
+                    }
+                }
+            }
+        }
         Ok(Self {
             store,
             root,
@@ -200,7 +223,14 @@ impl IamSystem {
                 account: Account::ServiceAccount {
                     access_key: sa.access_key.clone(),
                     parent: sa.parent.clone(),
-                    embedded_policy: sa.embedded_policy.clone(),
+                    // An embedded policy that failed to parse allows nothing.
+                    embedded_policy: sa.embedded_policy.as_ref().map(|_| {
+                        cache
+                            .embedded
+                            .get(access_key)
+                            .cloned()
+                            .unwrap_or_else(|| Arc::new(deny_all()))
+                    }),
                 },
                 secret: sa.secret_key.clone(),
             };
@@ -479,16 +509,18 @@ impl IamSystem {
 
     #[must_use]
     pub fn is_builtin_policy(name: &str) -> bool {
-        BUILTIN_POLICIES.contains(&name)
+        tessera_policy::is_canned(name)
     }
 
-    /// Stores a policy document under `name`; `document` must already be validated and in
-    /// canonical form (the policy crate does both).
-    pub fn put_policy(&self, name: &str, document: String) -> IamResult<()> {
+    /// Validates `document` as an identity policy and stores it, in canonical form, under
+    /// `name` (creating or replacing).
+    pub fn put_policy(&self, name: &str, document: &str) -> IamResult<()> {
         valid_name("policy", name)?;
         if Self::is_builtin_policy(name) {
             return Err(IamError::BuiltinPolicy(name.to_owned()));
         }
+        let parsed = Arc::new(Policy::parse(document)?);
+        let document = parsed.to_canonical_json();
         self.change(
             |c| {
                 let now = now_secs();
@@ -503,9 +535,19 @@ impl IamSystem {
             },
             |c, p| {
                 c.policies.insert(name.to_owned(), p.clone());
+                c.parsed.insert(name.to_owned(), Arc::clone(&parsed));
             },
         )
         .map(drop)
+    }
+
+    /// The canonical document of a policy, built in or stored.
+    #[must_use]
+    pub fn policy_document(&self, name: &str) -> Option<String> {
+        if let Some(text) = tessera_policy::canned_policy_json(name) {
+            return Some(text.to_owned());
+        }
+        self.read().policies.get(name).map(|p| p.document.clone())
     }
 
     /// Removes a stored policy; refused while a user or group still has it attached.
@@ -540,6 +582,7 @@ impl IamSystem {
             },
             |c, ()| {
                 c.policies.remove(&owned);
+                c.parsed.remove(&owned);
             },
         )
     }
@@ -702,6 +745,24 @@ impl IamSystem {
         Some(names)
     }
 
+    /// The policies that apply to an account right now, parsed; `None` for the owner (root
+    /// and root's service accounts). A service account's embedded policy is not included: it
+    /// narrows these and comes with the account (`Account::ServiceAccount`).
+    #[must_use]
+    pub fn policies_for(&self, account: &Account) -> Option<Vec<Arc<Policy>>> {
+        let names = self.policy_names_for(account)?;
+        let c = self.read();
+        Some(
+            names
+                .iter()
+                .filter_map(|n| match tessera_policy::canned_policy(n) {
+                    Some(p) => Some(Arc::new(p.clone())),
+                    None => c.parsed.get(n).cloned(),
+                })
+                .collect(),
+        )
+    }
+
     // ----- service accounts -----
 
     /// Creates a service account for `parent` (root or a user).
@@ -711,6 +772,13 @@ impl IamSystem {
     ) -> IamResult<ServiceAccountRecord> {
         Self::check_new_key(&record.access_key, record.secret_key.expose())?;
         record.updated = now_secs();
+        let embedded = record
+            .embedded_policy
+            .as_deref()
+            .map(Policy::parse)
+            .transpose()?
+            .map(Arc::new);
+        record.embedded_policy = embedded.as_ref().map(|p| p.to_canonical_json());
         let out = self.change(
             |c| {
                 if self.key_in_use(c, &record.access_key) {
@@ -731,6 +799,9 @@ impl IamSystem {
             },
             |c, sa| {
                 c.service_accounts.insert(sa.access_key.clone(), sa.clone());
+                if let Some(p) = &embedded {
+                    c.embedded.insert(sa.access_key.clone(), Arc::clone(p));
+                }
             },
         )?;
         Ok(out)
@@ -750,16 +821,30 @@ impl IamSystem {
                     .cloned()
                     .ok_or_else(|| IamError::NoSuchServiceAccount(access_key.to_owned()))?;
                 f(&mut sa);
+                let embedded = sa
+                    .embedded_policy
+                    .as_deref()
+                    .map(Policy::parse)
+                    .transpose()?
+                    .map(Arc::new);
+                sa.embedded_policy = embedded.as_ref().map(|p| p.to_canonical_json());
                 if sa.secret_key.expose().len() < 8 {
                     return Err(IamError::InvalidArgument(
                         "the secret key must be 8 to 128 characters long".into(),
                     ));
                 }
                 sa.updated = now_secs();
-                Ok((vec![(service_account_key(access_key), encode(&sa)?)], sa))
+                Ok((
+                    vec![(service_account_key(access_key), encode(&sa)?)],
+                    (sa, embedded),
+                ))
             },
-            |c, sa| {
+            |c, (sa, embedded)| {
                 c.service_accounts.insert(access_key.to_owned(), sa.clone());
+                match embedded {
+                    Some(p) => c.embedded.insert(access_key.to_owned(), Arc::clone(p)),
+                    None => c.embedded.remove(access_key),
+                };
             },
         )
         .map(drop)
@@ -776,6 +861,7 @@ impl IamSystem {
             },
             |c, ()| {
                 c.service_accounts.remove(&owned);
+                c.embedded.remove(&owned);
             },
         )
     }
@@ -803,4 +889,9 @@ pub enum MappingUpdate {
     Replace,
     Attach,
     Detach,
+}
+
+/// A policy that allows nothing (for documents that no longer parse).
+fn deny_all() -> Policy {
+    Policy::merge(std::iter::empty())
 }

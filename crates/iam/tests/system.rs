@@ -100,9 +100,14 @@ fn groups_and_mappings_resolve_live() {
     iam.add_user("alice", "alice-secret").unwrap();
     iam.put_policy(
         "photos-rw",
-        "{\"Version\":\"2012-10-17\",\"Statement\":[]}".into(),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::photos/*"}]}"#,
     )
     .unwrap();
+    let err = iam.put_policy(
+        "broken",
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObjcet","Resource":"*"}]}"#,
+    );
+    assert!(matches!(err, Err(IamError::InvalidPolicy(_))), "{err:?}");
     assert!(matches!(
         iam.update_mapping(
             &MappingTarget::User("alice".into()),
@@ -138,7 +143,7 @@ fn groups_and_mappings_resolve_live() {
         Err(IamError::BuiltinPolicy(_))
     ));
     assert!(matches!(
-        iam.put_policy("readwrite", "{}".into()),
+        iam.put_policy("readwrite", "{}"),
         Err(IamError::BuiltinPolicy(_))
     ));
 
@@ -247,7 +252,7 @@ fn everything_survives_a_reopen() {
     {
         let iam = open(dir.path());
         iam.add_user("alice", "alice-secret").unwrap();
-        iam.put_policy("p1", "{\"Statement\":[]}".into()).unwrap();
+        iam.put_policy("p1", r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#).unwrap();
         iam.update_group_members("g", &["alice".into()], false)
             .unwrap();
         iam.update_mapping(
@@ -264,7 +269,15 @@ fn everything_survives_a_reopen() {
     assert_eq!(iam.user_info("alice").unwrap().groups, ["g"]);
     assert_eq!(iam.group_info("g").unwrap().1, ["p1"]);
     assert!(iam.service_account("alice-app").is_some());
-    assert_eq!(iam.policy("p1").unwrap().document, "{\"Statement\":[]}");
+    assert!(iam.policy("p1").unwrap().document.contains("s3:GetObject"));
+    assert_eq!(
+        iam.policies_for(&Account::User {
+            name: "alice".into()
+        })
+        .unwrap()
+        .len(),
+        1
+    );
 }
 
 #[test]

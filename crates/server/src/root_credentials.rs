@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use rand::distr::{Alphanumeric, SampleString as _};
 use serde::{Deserialize, Serialize};
-use tessera_frontend::{RootCredentials, SecretString};
+use tessera_iam::{RootAccount, Secret};
 
 use crate::config::env;
 
@@ -35,13 +35,13 @@ fn validate(user: &str, password: &str) -> anyhow::Result<()> {
 }
 
 /// Loads or creates the root credentials for the state directory `system_dir`.
-pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootCredentials> {
+pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootAccount> {
     match (env("ROOT_USER"), env("ROOT_PASSWORD")) {
         (Some(user), Some(password)) => {
             validate(&user, &password)?;
-            return Ok(RootCredentials {
+            return Ok(RootAccount {
                 access_key: user,
-                secret_key: SecretString::new(password),
+                secret_key: Secret::new(password),
             });
         }
         (Some(_), None) | (None, Some(_)) => {
@@ -62,9 +62,9 @@ pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootCredentials> {
             )
         })?;
         validate(&stored.access_key, &stored.secret_key)?;
-        return Ok(RootCredentials {
+        return Ok(RootAccount {
             access_key: stored.access_key,
-            secret_key: SecretString::new(stored.secret_key),
+            secret_key: Secret::new(stored.secret_key),
         });
     }
     let mut rng = rand::rng();
@@ -95,8 +95,8 @@ pub fn load_or_create(system_dir: &Path) -> anyhow::Result<RootCredentials> {
         stored.access_key,
         stored.secret_key
     );
-    Ok(RootCredentials {
+    Ok(RootAccount {
         access_key: stored.access_key,
-        secret_key: SecretString::new(stored.secret_key),
+        secret_key: Secret::new(stored.secret_key),
     })
 }

@@ -17,7 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use s3s::service::S3Service;
-use tessera_frontend::{FrontendOptions, KeyStore, OperationSlot, build_service};
+use tessera_frontend::{ClientInfo, FrontendOptions, OperationSlot, build_service};
 use tessera_storage::{DiskBackend, DiskOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -31,6 +31,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// What request handling needs: the S3 service once storage is open.
 struct AppState {
     s3: OnceLock<S3Service>,
+    /// Whether the listener speaks TLS (`aws:SecureTransport`).
+    secure: bool,
     request_counter: AtomicU64,
     instance: u32,
 }
@@ -61,6 +63,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     let state = Arc::new(AppState {
         s3: OnceLock::new(),
+        secure: tls.is_some(),
         request_counter: AtomicU64::new(0),
         instance: rand::random(),
     });
@@ -92,15 +95,26 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         }
     };
     let cleanup = backend.spawn_periodic_cleanup();
+    let iam_store =
+        tessera_iam::RedbIamStore::open(&system_dir.join("iam.redb")).with_context(|| {
+            format!(
+                "cannot open the identity store under {}",
+                args.dir.display()
+            )
+        })?;
+    let iam = Arc::new(
+        tessera_iam::IamSystem::open(Arc::new(iam_store), root).with_context(|| {
+            format!(
+                "cannot load the identity store under {}",
+                args.dir.display()
+            )
+        })?,
+    );
     let options = FrontendOptions {
         max_object_size: settings.max_object_size,
         region: settings.region.clone(),
     };
-    let _ = state.s3.set(build_service(
-        Arc::new(backend),
-        KeyStore::new(root),
-        options,
-    ));
+    let _ = state.s3.set(build_service(Arc::new(backend), iam, options));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
     // Scripts that start the server read this line to learn the port.
@@ -246,6 +260,10 @@ async fn handle(
             ),
             Some(s3) => {
                 req.extensions_mut().insert(slot.clone());
+                req.extensions_mut().insert(ClientInfo {
+                    remote,
+                    secure: state.secure,
+                });
                 match hyper::service::Service::call(s3, req).await {
                     Ok(r) => r,
                     Err(e) => {

@@ -6,6 +6,7 @@ mod buckets;
 mod common;
 mod crash;
 mod disk_full;
+mod iam;
 mod listing;
 mod multipart;
 mod objects;

@@ -1,0 +1,312 @@
+//! Authorisation of S3 requests: which IAM action and resource each S3 operation is, the
+//! condition keys a request carries (`s3:prefix`, `aws:SourceIp`, `aws:username`, ...), and the
+//! decision over the caller's live policies (root is the owner and may do everything; a
+//! service account gets its parent's policies narrowed by its embedded policy).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use s3s::{S3Error, s3_error};
+use tessera_iam::{Account, IamSystem, KeyLookup};
+use tessera_policy::{AccessCheck, Conditions, Request};
+
+/// Facts about the connection, put into each request's extensions by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientInfo {
+    pub remote: SocketAddr,
+    pub secure: bool,
+}
+
+/// Whether an action names a bucket or an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Account,
+    Bucket,
+    Object,
+    /// Decided per key by the handler (DeleteObjects), so that a user may delete the keys its
+    /// policies cover in a bucket it has no bucket-wide right on.
+    EachKey,
+}
+
+/// The IAM action of an S3 operation (by s3s's operation name) and what it acts on.
+#[must_use]
+pub fn action_of(operation: &str) -> Option<(&'static str, Target)> {
+    Some(match operation {
+        "ListBuckets" => ("s3:ListAllMyBuckets", Target::Account),
+        "CreateBucket" => ("s3:CreateBucket", Target::Bucket),
+        "DeleteBucket" => ("s3:DeleteBucket", Target::Bucket),
+        "HeadBucket" | "ListObjects" | "ListObjectsV2" => ("s3:ListBucket", Target::Bucket),
+        "GetBucketLocation" => ("s3:GetBucketLocation", Target::Bucket),
+        "ListMultipartUploads" => ("s3:ListBucketMultipartUploads", Target::Bucket),
+        "DeleteObjects" => ("s3:DeleteObject", Target::EachKey),
+        "GetObject" | "HeadObject" => ("s3:GetObject", Target::Object),
+        "PutObject"
+        | "CopyObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload" => ("s3:PutObject", Target::Object),
+        "DeleteObject" => ("s3:DeleteObject", Target::Object),
+        "AbortMultipartUpload" => ("s3:AbortMultipartUpload", Target::Object),
+        "ListParts" => ("s3:ListMultipartUploadParts", Target::Object),
+        _ => return None,
+    })
+}
+
+/// The ARN of a bucket or an object.
+#[must_use]
+pub fn resource_arn(bucket: Option<&str>, key: Option<&str>) -> String {
+    match (bucket, key) {
+        (Some(b), Some(k)) => format!("arn:aws:s3:::{b}/{k}"),
+        (Some(b), None) => format!("arn:aws:s3:::{b}"),
+        _ => "arn:aws:s3:::*".to_owned(),
+    }
+}
+
+/// Request headers that S3 exposes as condition keys (`s3:x-amz-…`).
+const HEADER_KEYS: [&str; 6] = [
+    "x-amz-acl",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-server-side-encryption",
+    "x-amz-storage-class",
+    "x-amz-content-sha256",
+];
+
+/// The condition keys of one request made by `account` (`name` is the user the policies
+/// resolve for).
+#[must_use]
+pub fn request_conditions(
+    account: &Account,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    client: Option<&ClientInfo>,
+    operation: &str,
+) -> Conditions {
+    let mut c = Conditions::new();
+    let (username, principal_type) = match account {
+        Account::Root => (None, "Account"),
+        Account::User { name } => (Some(name.as_str()), "User"),
+        Account::ServiceAccount { parent, .. } => (Some(parent.as_str()), "User"),
+    };
+    if let Some(u) = username {
+        c.insert("aws:username", [u]);
+        c.insert("aws:userid", [u]);
+    }
+    c.insert("aws:principaltype", [principal_type]);
+    let now = time::OffsetDateTime::now_utc();
+    if let Ok(t) = now.format(&time::format_description::well_known::Rfc3339) {
+        c.insert("aws:CurrentTime", [t]);
+    }
+    c.insert("aws:EpochTime", [now.unix_timestamp().to_string()]);
+    if let Some(client) = client {
+        c.insert("aws:SourceIp", [client.remote.ip().to_string()]);
+        c.insert("aws:SecureTransport", [client.secure.to_string()]);
+    }
+    for (header, key) in [("user-agent", "aws:UserAgent"), ("referer", "aws:Referer")] {
+        if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
+            c.insert(key, [v]);
+        }
+    }
+    for h in HEADER_KEYS {
+        if let Some(v) = headers.get(h).and_then(|v| v.to_str().ok()) {
+            c.insert(&format!("s3:{h}"), [v]);
+        }
+    }
+    if matches!(operation, "ListObjects" | "ListObjectsV2") {
+        let pairs = query.map(form_pairs).unwrap_or_default();
+        // An absent prefix is the empty prefix, so that `s3:prefix` conditions see a value.
+        let prefix = pairs
+            .iter()
+            .find(|(k, _)| k == "prefix")
+            .map_or("", |(_, v)| v.as_str());
+        c.insert("s3:prefix", [prefix]);
+        for (param, key) in [("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
+            if let Some((_, v)) = pairs.iter().find(|(k, _)| k == param) {
+                c.insert(key, [v.as_str()]);
+            }
+        }
+    }
+    c
+}
+
+/// Decodes `a=b&c=d` (percent-encoding and `+` as space).
+fn form_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Decides S3 requests against the live IAM state.
+#[derive(Clone)]
+pub struct Authorizer {
+    iam: Arc<IamSystem>,
+}
+
+impl Authorizer {
+    #[must_use]
+    pub fn new(iam: Arc<IamSystem>) -> Self {
+        Self { iam }
+    }
+
+    #[must_use]
+    pub fn iam(&self) -> &Arc<IamSystem> {
+        &self.iam
+    }
+
+    /// The account behind an access key whose signature s3s has already verified.
+    pub fn account(&self, access_key: &str) -> Result<Account, S3Error> {
+        match self.iam.lookup(access_key) {
+            KeyLookup::Active { account, .. } => Ok(account),
+            KeyLookup::Disabled => Err(s3_error!(
+                InvalidAccessKeyId,
+                "the account of this access key is disabled"
+            )),
+            KeyLookup::Expired => Err(s3_error!(InvalidAccessKeyId, "this access key has expired")),
+            KeyLookup::Unknown => Err(s3_error!(
+                InvalidAccessKeyId,
+                "the access key is not known to this server"
+            )),
+        }
+    }
+
+    /// Whether `account` may perform `action` on `resource` with these conditions.
+    #[must_use]
+    pub fn allows(
+        &self,
+        account: &Account,
+        action: &str,
+        resource: &str,
+        conditions: &Conditions,
+    ) -> bool {
+        let Some(policies) = self.iam.policies_for(account) else {
+            return true;
+        };
+        let request = Request::new(action, resource, conditions);
+        let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
+        if let Account::ServiceAccount {
+            embedded_policy: Some(p),
+            ..
+        } = account
+        {
+            check = check.session_policy(p);
+        }
+        check.evaluate(&request).is_allowed()
+    }
+
+    /// `allows`, as the S3 error a client gets when it does not.
+    pub fn require(
+        &self,
+        account: &Account,
+        action: &str,
+        resource: &str,
+        conditions: &Conditions,
+    ) -> Result<(), S3Error> {
+        if self.allows(account, action, resource, conditions) {
+            return Ok(());
+        }
+        let who = match account {
+            Account::Root => "root".to_owned(),
+            Account::User { name } => format!("user `{name}`"),
+            Account::ServiceAccount {
+                access_key, parent, ..
+            } => format!("service account `{access_key}` of `{parent}`"),
+        };
+        Err(s3_error!(
+            AccessDenied,
+            "{who} is not allowed {action} on {resource}: attach a policy that allows it"
+        ))
+    }
+}
+
+impl crate::Tessera {
+    /// Checks one more resource of a request the gate already admitted (each key of a
+    /// DeleteObjects, the source of a copy) with the caller's policies.
+    pub(crate) fn authorize_also(
+        &self,
+        extensions: &http::Extensions,
+        headers: &HeaderMap,
+        action: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), S3Error> {
+        let Some(crate::CallerAccount(account)) = extensions.get::<crate::CallerAccount>() else {
+            return Err(s3_error!(
+                AccessDenied,
+                "the request carries no verified caller"
+            ));
+        };
+        let client = extensions.get::<ClientInfo>();
+        let conditions = request_conditions(account, headers, None, client, action);
+        self.authorizer.require(
+            account,
+            action,
+            &resource_arn(Some(bucket), Some(key)),
+            &conditions,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_served_operation_has_an_action() {
+        for op in [
+            "ListBuckets",
+            "CreateBucket",
+            "DeleteBucket",
+            "HeadBucket",
+            "ListObjects",
+            "ListObjectsV2",
+            "GetBucketLocation",
+            "ListMultipartUploads",
+            "DeleteObjects",
+            "GetObject",
+            "HeadObject",
+            "PutObject",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "UploadPart",
+            "UploadPartCopy",
+            "CompleteMultipartUpload",
+            "DeleteObject",
+            "AbortMultipartUpload",
+            "ListParts",
+        ] {
+            assert!(action_of(op).is_some(), "{op}");
+        }
+        assert!(action_of("PutBucketPolicy").is_none());
+    }
+
+    #[test]
+    fn listing_conditions_come_from_the_query() {
+        let c = request_conditions(
+            &Account::User {
+                name: "alice".into(),
+            },
+            &HeaderMap::new(),
+            Some("list-type=2&prefix=alice%2Fdocs%2F&delimiter=%2F&max-keys=10"),
+            None,
+            "ListObjectsV2",
+        );
+        assert_eq!(c.get("s3:prefix"), Some(&["alice/docs/".to_owned()][..]));
+        assert_eq!(c.get("s3:delimiter"), Some(&["/".to_owned()][..]));
+        assert_eq!(c.get("s3:max-keys"), Some(&["10".to_owned()][..]));
+        assert_eq!(c.get("aws:username"), Some(&["alice".to_owned()][..]));
+        let none = request_conditions(&Account::Root, &HeaderMap::new(), None, None, "ListObjects");
+        assert_eq!(none.get("s3:prefix"), Some(&[String::new()][..]));
+    }
+}
