@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod admin_route;
 mod auth;
 mod authorize;
 mod buckets;
@@ -76,8 +77,11 @@ pub fn build_service(
     options: FrontendOptions,
 ) -> S3Service {
     let authorizer = Authorizer::new(Arc::clone(&iam));
+    let admin =
+        tessera_admin::AdminApi::new(Arc::clone(&iam), tessera_admin::PayloadCipher::default());
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
     builder.set_auth(KeyStore::new(iam));
-    builder.set_access(AccessGate::new(authorizer));
+    builder.set_access(AccessGate::new(authorizer.clone()));
+    builder.set_route(admin_route::AdminRoute::new(admin, authorizer));
     builder.build()
 }

@@ -1,0 +1,273 @@
+//! The admin API v3 subset: each `/minio/admin/v3/<command>` goes to its handler (one file per
+//! area: users, groups, policies, service accounts, account info), after the caller's policies
+//! are checked for the command's `admin:` action. Bodies that carry secrets are madmin-encrypted
+//! with the caller's secret key; errors are MinIO's JSON errors.
+
+mod account;
+mod groups;
+mod policies;
+mod service_accounts;
+mod users;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::Serialize;
+use tessera_iam::{Account, IamError, IamSystem, Secret};
+use tessera_policy::{AccessCheck, Conditions, Request};
+
+use crate::payload::PayloadCipher;
+
+/// An admin call, as the S3 layer verified it.
+pub struct AdminRequest {
+    pub method: String,
+    /// The path after `/minio/admin/v3/`, e.g. `add-user` or `idp/builtin/policy/attach`.
+    pub command: String,
+    pub query: Vec<(String, String)>,
+    pub body: Bytes,
+    pub caller: Account,
+    /// The caller's access key (for messages and "self" defaults).
+    pub caller_key: String,
+    /// The caller's secret key: the key of encrypted payloads.
+    pub caller_secret: Secret,
+}
+
+impl AdminRequest {
+    /// The first value of a query parameter.
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A required query parameter.
+    pub fn require(&self, name: &str) -> Result<&str, AdminError> {
+        self.param(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            AdminError::InvalidArgument(format!("the query parameter `{name}` is required"))
+        })
+    }
+}
+
+/// What an admin call answers.
+pub struct AdminResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+impl AdminResponse {
+    fn json(value: &impl Serialize) -> Result<Self, AdminError> {
+        Ok(Self {
+            status: 200,
+            body: serde_json::to_vec(value).map_err(|e| AdminError::Internal(e.to_string()))?,
+            content_type: "application/json",
+        })
+    }
+
+    fn empty() -> Self {
+        Self {
+            status: 200,
+            body: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+
+    fn no_content() -> Self {
+        Self {
+            status: 204,
+            body: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+}
+
+/// Failures of admin calls, with MinIO's codes.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("the request body is not what this call takes: {0}")]
+    MalformedBody(String),
+    #[error("the admin call `{0}` is not supported by Tessera")]
+    NotImplemented(String),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+    #[error(transparent)]
+    Payload(#[from] crate::PayloadError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AdminError {
+    fn code_and_status(&self) -> (&'static str, u16) {
+        match self {
+            Self::AccessDenied(_) => ("AccessDenied", 403),
+            Self::InvalidArgument(_) => ("InvalidArgument", 400),
+            Self::MalformedBody(_) => ("XMinioAdminInvalidArgument", 400),
+            Self::NotImplemented(_) => ("NotImplemented", 501),
+            Self::Payload(_) => ("XMinioAdminConfigBadJSON", 400),
+            Self::Internal(_) => ("InternalError", 500),
+            Self::Iam(e) => match e {
+                IamError::NoSuchUser(_) => ("XMinioAdminNoSuchUser", 404),
+                IamError::NoSuchGroup(_) => ("XMinioAdminNoSuchGroup", 404),
+                IamError::NoSuchPolicy(_) => ("XMinioAdminNoSuchPolicy", 404),
+                IamError::NoSuchServiceAccount(_) => ("XMinioAdminServiceAccountNotFound", 404),
+                IamError::InvalidArgument(_) | IamError::InvalidPolicy(_) => {
+                    ("XMinioAdminInvalidArgument", 400)
+                }
+                IamError::AccessKeyInUse(_) => ("XMinioAdminServiceAccountExists", 409),
+                IamError::BuiltinPolicy(_) => ("XMinioAdminInvalidArgument", 400),
+                IamError::GroupNotEmpty(_) => ("XMinioAdminGroupNotEmpty", 400),
+                IamError::Store(_) => ("InternalError", 500),
+            },
+        }
+    }
+
+    /// MinIO's JSON error body.
+    #[must_use]
+    pub fn to_response(&self, resource: &str) -> AdminResponse {
+        let (code, status) = self.code_and_status();
+        let message = match self {
+            Self::Iam(IamError::Store(_)) | Self::Internal(_) => {
+                tracing::error!(error = %self, "admin call failed inside the server");
+                "the server failed to complete the request; retry it".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = serde_json::json!({"Code": code, "Message": message, "Resource": resource, "RequestId": "", "HostId": ""});
+        AdminResponse {
+            status,
+            body: body.to_string().into_bytes(),
+            content_type: "application/json",
+        }
+    }
+}
+
+/// The admin API over the IAM system.
+#[derive(Clone)]
+pub struct AdminApi {
+    iam: Arc<IamSystem>,
+    cipher: PayloadCipher,
+}
+
+impl AdminApi {
+    #[must_use]
+    pub fn new(iam: Arc<IamSystem>, cipher: PayloadCipher) -> Self {
+        Self { iam, cipher }
+    }
+
+    /// Answers one admin call; failures become MinIO's JSON errors.
+    pub async fn handle(&self, req: AdminRequest) -> AdminResponse {
+        let resource = format!("/minio/admin/v3/{}", req.command);
+        match self.dispatch(req).await {
+            Ok(r) => r,
+            Err(e) => e.to_response(&resource),
+        }
+    }
+
+    async fn dispatch(&self, req: AdminRequest) -> Result<AdminResponse, AdminError> {
+        match (req.method.as_str(), req.command.as_str()) {
+            ("PUT", "add-user") => users::add(self, &req).await,
+            ("DELETE", "remove-user") => users::remove(self, &req),
+            ("PUT", "set-user-status") => users::set_status(self, &req),
+            ("GET", "user-info") => users::info(self, &req),
+            ("GET", "list-users") => users::list(self, &req).await,
+            ("PUT", "update-group-members") => groups::update_members(self, &req),
+            ("GET", "group") => groups::info(self, &req),
+            ("GET", "groups") => groups::list(self, &req),
+            ("PUT", "set-group-status") => groups::set_status(self, &req),
+            ("PUT", "add-canned-policy") => policies::add(self, &req),
+            ("DELETE", "remove-canned-policy") => policies::remove(self, &req),
+            ("GET", "info-canned-policy") => policies::info(self, &req),
+            ("GET", "list-canned-policies") => policies::list(self, &req),
+            ("PUT", "set-user-or-group-policy") => policies::set_mapping(self, &req),
+            ("POST", "idp/builtin/policy/attach") => policies::attach(self, &req, true).await,
+            ("POST", "idp/builtin/policy/detach") => policies::attach(self, &req, false).await,
+            ("GET", "idp/builtin/policy-entities") => policies::entities(self, &req).await,
+            ("PUT", "add-service-account") => service_accounts::add(self, &req).await,
+            ("POST", "update-service-account") => service_accounts::update(self, &req).await,
+            ("GET", "info-service-account") => service_accounts::info(self, &req).await,
+            ("GET", "list-service-accounts") => service_accounts::list(self, &req).await,
+            ("DELETE", "delete-service-account") => service_accounts::delete(self, &req),
+            ("GET", "accountinfo") => account::info(self, &req),
+            (m, c) => Err(AdminError::NotImplemented(format!("{m} {c}"))),
+        }
+    }
+
+    /// Whether the caller's policies allow an `admin:` action (root always may).
+    fn allowed(&self, req: &AdminRequest, action: &str) -> bool {
+        let Some(policies) = self.iam.policies_for(&req.caller) else {
+            return true;
+        };
+        let conditions = Conditions::new();
+        let request = Request::new(action, "", &conditions);
+        let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
+        if let Account::ServiceAccount {
+            embedded_policy: Some(p),
+            ..
+        } = &req.caller
+        {
+            check = check.session_policy(p);
+        }
+        check.evaluate(&request).is_allowed()
+    }
+
+    /// Refuses the call unless the caller may perform `action`.
+    fn require(&self, req: &AdminRequest, action: &str) -> Result<(), AdminError> {
+        if self.allowed(req, action) {
+            Ok(())
+        } else {
+            Err(AdminError::AccessDenied(format!(
+                "`{}` is not allowed {action}: attach a policy that allows it (consoleAdmin does)",
+                req.caller_key
+            )))
+        }
+    }
+
+    async fn decrypt_body(
+        &self,
+        req: &AdminRequest,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, AdminError> {
+        Ok(self
+            .cipher
+            .decrypt(req.caller_secret.expose().as_bytes(), req.body.clone())
+            .await?)
+    }
+
+    async fn encrypted(
+        &self,
+        req: &AdminRequest,
+        value: &impl Serialize,
+    ) -> Result<AdminResponse, AdminError> {
+        let plain = serde_json::to_vec(value).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let body = self
+            .cipher
+            .encrypt(req.caller_secret.expose().as_bytes(), plain)
+            .await?;
+        Ok(AdminResponse {
+            status: 200,
+            body,
+            content_type: "application/octet-stream",
+        })
+    }
+}
+
+/// Parses a JSON request body.
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(bytes).map_err(|e| AdminError::MalformedBody(e.to_string()))
+}
+
+/// RFC 3339 for Unix seconds.
+fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,110 @@
+//! The route that carries MinIO's admin API: `/minio/admin/v3/…` is matched before S3's path
+//! rules, s3s verifies the SigV4 signature (service `s3`, any region), and the call goes to
+//! `tessera_admin::AdminApi` with the verified caller.
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, Uri};
+use s3s::route::S3Route;
+use s3s::{Body, S3Request, S3Response, S3Result, s3_error};
+use tessera_admin::{AdminApi, AdminRequest};
+use tessera_iam::KeyLookup;
+
+use crate::authorize::Authorizer;
+
+/// Prefix of every admin call.
+pub const ADMIN_PREFIX: &str = "/minio/admin/v3/";
+/// Largest admin request body: policies are at most 20 KiB, everything else is smaller.
+const MAX_ADMIN_BODY: usize = 256 * 1024;
+
+/// Routes admin calls to the admin API.
+pub struct AdminRoute {
+    api: AdminApi,
+    authorizer: Authorizer,
+}
+
+impl AdminRoute {
+    #[must_use]
+    pub fn new(api: AdminApi, authorizer: Authorizer) -> Self {
+        Self { api, authorizer }
+    }
+}
+
+/// Decodes `a=b&c=d` (percent-encoding, `+` as space), keeping repeated keys.
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl S3Route for AdminRoute {
+    fn is_match(
+        &self,
+        _method: &Method,
+        uri: &Uri,
+        _headers: &http::HeaderMap,
+        _extensions: &mut http::Extensions,
+    ) -> bool {
+        uri.path().starts_with(ADMIN_PREFIX)
+    }
+
+    async fn call(&self, mut req: S3Request<Body>) -> S3Result<S3Response<Body>> {
+        let Some(credentials) = req.credentials.take() else {
+            return Err(s3_error!(
+                AccessDenied,
+                "admin calls must be signed with an access key"
+            ));
+        };
+        let KeyLookup::Active { account, secret } =
+            self.authorizer.iam().lookup(&credentials.access_key)
+        else {
+            return Err(s3_error!(
+                InvalidAccessKeyId,
+                "the access key is not active"
+            ));
+        };
+        let body: Bytes = req
+            .input
+            .store_all_limited(MAX_ADMIN_BODY)
+            .await
+            .map_err(|_| {
+                s3_error!(
+                    EntityTooLarge,
+                    "admin request bodies are limited to {MAX_ADMIN_BODY} bytes"
+                )
+            })?;
+        let command = req.uri.path()[ADMIN_PREFIX.len()..].to_owned();
+        let response = self
+            .api
+            .handle(AdminRequest {
+                method: req.method.as_str().to_owned(),
+                command,
+                query: query_pairs(&req.uri),
+                body,
+                caller: account,
+                caller_key: credentials.access_key,
+                caller_secret: secret,
+            })
+            .await;
+        let mut out = S3Response::with_status(
+            Body::from(Bytes::from(response.body)),
+            StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        out.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(response.content_type),
+        );
+        Ok(out)
+    }
+}
