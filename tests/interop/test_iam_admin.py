@@ -192,3 +192,46 @@ def test_encrypted_payload_with_the_wrong_key_is_refused(server):
     assert resp.status_code == 400, resp.text
     admin = admin_for(server, server.access_key, server.secret_key)
     assert "victim" not in json.loads(admin.user_list())
+
+
+def test_public_read_bucket_policy(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="pub.txt", Body=b"hello world")
+    url = f"{server.endpoint}/{bucket}/pub.txt"
+    assert requests.get(url, timeout=10).status_code == 403
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::{bucket}/*"]}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    got = requests.get(url, timeout=10)
+    assert got.status_code == 200 and got.content == b"hello world"
+    assert requests.put(f"{server.endpoint}/{bucket}/new.txt", data=b"x", timeout=10).status_code == 403
+    assert requests.get(f"{server.endpoint}/{bucket}?list-type=2", timeout=10).status_code == 403
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Action"] == ["s3:GetObject"]
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert requests.get(url, timeout=10).status_code == 403
+    code, status, _ = expect_error(s3.get_bucket_policy, Bucket=bucket)
+    assert (code, status) == ("NoSuchBucketPolicy", 404)
+    no_principal = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]}]}
+    code, status, _ = expect_error(s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(no_principal))
+    assert (code, status) == ("MalformedPolicy", 400)
+    other_bucket = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::elsewhere/*"]}]}
+    code, status, _ = expect_error(s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(other_bucket))
+    assert (code, status) == ("MalformedPolicy", 400)
+
+
+def test_bucket_policy_grants_another_user(admin, server, s3, bucket):
+    name, secret = new_user(admin, "guest")
+    s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"shared")
+    guest = make_s3_client(server, name, secret)
+    code, _, _ = expect_error(guest.get_object, Bucket=bucket, Key="shared.txt")
+    assert code == "AccessDenied"
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [name]}, "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::{bucket}/shared.txt"]}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    assert guest.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
+    code, _, _ = expect_error(guest.put_object, Bucket=bucket, Key="shared.txt", Body=b"mine")
+    assert code == "AccessDenied"

@@ -76,45 +76,61 @@ impl S3Access for AccessGate {
                 "object keys must not contain NUL or control characters other than tab, newline and carriage return"
             ));
         }
-        let Some(credentials) = cx.credentials() else {
-            return Err(s3s::s3_error!(
-                AccessDenied,
-                "anonymous requests are not allowed: sign the request with an access key (AWS Signature Version 4)"
-            ));
-        };
-        let account = self.authorizer.account(&credentials.access_key)?;
         let Some((action, target)) = action_of(&name) else {
             return Err(s3s::s3_error!(
                 NotImplemented,
                 "the operation {name} is not supported"
             ));
         };
+        // Anonymous requests get only what a bucket policy grants to everyone.
+        let account = match cx.credentials() {
+            Some(credentials) => Some(self.authorizer.account(&credentials.access_key)?),
+            None => None,
+        };
+        let client = cx.extensions_mut().get::<ClientInfo>().copied();
         let (bucket, key) = match cx.s3_path() {
             s3s::path::S3Path::Root => (None, None),
-            s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
-            s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
+            s3s::path::S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
+            s3s::path::S3Path::Object { bucket, key } => {
+                (Some(bucket.to_string()), Some(key.to_string()))
+            }
         };
+        let (bucket, key) = (bucket.as_deref(), key.as_deref());
+        let owner = matches!(account, Some(Account::Root));
+        if (owner || target == Target::EachKey)
+            && let Some(account) = account
+        {
+            // The owner may do everything, and per-key operations are decided by their handler.
+            cx.extensions_mut().insert(CallerAccount(account));
+            return Ok(());
+        }
         let resource = match target {
             Target::Account => resource_arn(None, None),
             Target::Bucket => resource_arn(bucket, None),
             Target::Object | Target::EachKey => resource_arn(bucket, key),
         };
-        if matches!(account, Account::Root) || target == Target::EachKey {
-            // The owner may do everything, and per-key operations are decided by their handler.
-            cx.extensions_mut().insert(CallerAccount(account));
-            return Ok(());
-        }
-        let client = cx.extensions_mut().get::<ClientInfo>().copied();
         let conditions = request_conditions(
-            &account,
+            account.as_ref(),
             cx.headers(),
             cx.uri().query(),
             client.as_ref(),
             &name,
         );
-        self.authorizer
-            .require(&account, action, &resource, &conditions)?;
-        cx.extensions_mut().insert(CallerAccount(account));
+        if let Err(denied) =
+            self.authorizer
+                .require(account.as_ref(), bucket, action, &resource, &conditions)
+        {
+            return Err(match account {
+                Some(_) => denied,
+                None => s3s::s3_error!(
+                    AccessDenied,
+                    "anonymous requests are not allowed here: sign the request with an access key (AWS Signature Version 4)"
+                ),
+            });
+        }
+        if let Some(account) = account {
+            cx.extensions_mut().insert(CallerAccount(account));
+        }
         Ok(())
     }
 }

@@ -38,6 +38,10 @@ pub fn action_of(operation: &str) -> Option<(&'static str, Target)> {
         "DeleteBucket" => ("s3:DeleteBucket", Target::Bucket),
         "HeadBucket" | "ListObjects" | "ListObjectsV2" => ("s3:ListBucket", Target::Bucket),
         "GetBucketLocation" => ("s3:GetBucketLocation", Target::Bucket),
+        "PutBucketPolicy" => ("s3:PutBucketPolicy", Target::Bucket),
+        "GetBucketPolicy" => ("s3:GetBucketPolicy", Target::Bucket),
+        "DeleteBucketPolicy" => ("s3:DeleteBucketPolicy", Target::Bucket),
+        "GetBucketPolicyStatus" => ("s3:GetBucketPolicyStatus", Target::Bucket),
         "ListMultipartUploads" => ("s3:ListBucketMultipartUploads", Target::Bucket),
         "DeleteObjects" => ("s3:DeleteObject", Target::EachKey),
         "GetObject" | "HeadObject" => ("s3:GetObject", Target::Object),
@@ -78,17 +82,18 @@ const HEADER_KEYS: [&str; 6] = [
 /// resolve for).
 #[must_use]
 pub fn request_conditions(
-    account: &Account,
+    account: Option<&Account>,
     headers: &HeaderMap,
     query: Option<&str>,
     client: Option<&ClientInfo>,
     operation: &str,
 ) -> Conditions {
     let mut c = Conditions::new();
-    let (username, principal_type) = match account {
-        Account::Root => (None, "Account"),
-        Account::User { name } => (Some(name.as_str()), "User"),
-        Account::ServiceAccount { parent, .. } => (Some(parent.as_str()), "User"),
+    let username = account.and_then(principal_name);
+    let principal_type = match account {
+        None => "Anonymous",
+        Some(Account::Root) => "Account",
+        Some(_) => "User",
     };
     if let Some(u) = username {
         c.insert("aws:username", [u]);
@@ -129,6 +134,16 @@ pub fn request_conditions(
         }
     }
     c
+}
+
+/// The name bucket policies and `${aws:username}` know an account by: the user (a service
+/// account acts as its parent); root has none.
+fn principal_name(account: &Account) -> Option<&str> {
+    match account {
+        Account::Root => None,
+        Account::User { name } => Some(name),
+        Account::ServiceAccount { parent, .. } => Some(parent),
+    }
 }
 
 /// Decodes `a=b&c=d` (percent-encoding and `+` as space).
@@ -181,26 +196,42 @@ impl Authorizer {
         }
     }
 
-    /// Whether `account` may perform `action` on `resource` with these conditions.
+    /// Whether `account` (`None`: anonymous) may perform `action` on `resource` of `bucket`
+    /// with these conditions: its identity policies (narrowed by a service account's embedded
+    /// policy) or the bucket's policy must allow it, and no explicit Deny may match.
     #[must_use]
     pub fn allows(
         &self,
-        account: &Account,
+        account: Option<&Account>,
+        bucket: Option<&str>,
         action: &str,
         resource: &str,
         conditions: &Conditions,
     ) -> bool {
-        let Some(policies) = self.iam.policies_for(account) else {
-            return true;
+        let policies = match account {
+            None => Vec::new(),
+            Some(a) => match self.iam.policies_for(a) {
+                None => return true,
+                Some(p) => p,
+            },
         };
-        let request = Request::new(action, resource, conditions);
+        let bucket_policy = bucket
+            .and_then(|b| self.iam.bucket_policy(b))
+            .map(|(_, p)| p);
+        let mut request = Request::new(action, resource, conditions);
+        if let Some(name) = account.and_then(principal_name) {
+            request = request.with_principal(name);
+        }
         let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
-        if let Account::ServiceAccount {
+        if let Some(Account::ServiceAccount {
             embedded_policy: Some(p),
             ..
-        } = account
+        }) = account
         {
             check = check.session_policy(p);
+        }
+        if let Some(p) = &bucket_policy {
+            check = check.bucket_policy(p);
         }
         check.evaluate(&request).is_allowed()
     }
@@ -208,20 +239,24 @@ impl Authorizer {
     /// `allows`, as the S3 error a client gets when it does not.
     pub fn require(
         &self,
-        account: &Account,
+        account: Option<&Account>,
+        bucket: Option<&str>,
         action: &str,
         resource: &str,
         conditions: &Conditions,
     ) -> Result<(), S3Error> {
-        if self.allows(account, action, resource, conditions) {
+        if self.allows(account, bucket, action, resource, conditions) {
             return Ok(());
         }
         let who = match account {
-            Account::Root => "root".to_owned(),
-            Account::User { name } => format!("user `{name}`"),
-            Account::ServiceAccount {
+            None => "an anonymous request".to_owned(),
+            Some(Account::Root) => "root".to_owned(),
+            Some(Account::User { name }) => format!("user `{name}`"),
+            Some(Account::ServiceAccount {
                 access_key, parent, ..
-            } => format!("service account `{access_key}` of `{parent}`"),
+            }) => {
+                format!("service account `{access_key}` of `{parent}`")
+            }
         };
         Err(s3_error!(
             AccessDenied,
@@ -248,9 +283,10 @@ impl crate::Tessera {
             ));
         };
         let client = extensions.get::<ClientInfo>();
-        let conditions = request_conditions(account, headers, None, client, action);
+        let conditions = request_conditions(Some(account), headers, None, client, action);
         self.authorizer.require(
-            account,
+            Some(account),
+            Some(bucket),
             action,
             &resource_arn(Some(bucket), Some(key)),
             &conditions,
@@ -288,15 +324,15 @@ mod tests {
         ] {
             assert!(action_of(op).is_some(), "{op}");
         }
-        assert!(action_of("PutBucketPolicy").is_none());
+        assert!(action_of("PutBucketTagging").is_none());
     }
 
     #[test]
     fn listing_conditions_come_from_the_query() {
         let c = request_conditions(
-            &Account::User {
+            Some(&Account::User {
                 name: "alice".into(),
-            },
+            }),
             &HeaderMap::new(),
             Some("list-type=2&prefix=alice%2Fdocs%2F&delimiter=%2F&max-keys=10"),
             None,
@@ -306,7 +342,13 @@ mod tests {
         assert_eq!(c.get("s3:delimiter"), Some(&["/".to_owned()][..]));
         assert_eq!(c.get("s3:max-keys"), Some(&["10".to_owned()][..]));
         assert_eq!(c.get("aws:username"), Some(&["alice".to_owned()][..]));
-        let none = request_conditions(&Account::Root, &HeaderMap::new(), None, None, "ListObjects");
+        let none = request_conditions(
+            Some(&Account::Root),
+            &HeaderMap::new(),
+            None,
+            None,
+            "ListObjects",
+        );
         assert_eq!(none.get("s3:prefix"), Some(&[String::new()][..]));
     }
 }

@@ -89,6 +89,14 @@ impl Tessera {
             .delete_bucket(&req.input.bucket)
             .await
             .or_s3()?;
+        // The bucket is gone: so is its policy (a failure here leaves a policy no bucket uses).
+        if let Err(e) = self
+            .authorizer
+            .iam()
+            .delete_bucket_policy(&req.input.bucket)
+        {
+            tracing::warn!(bucket = %req.input.bucket, error = %e, "could not remove the policy of a deleted bucket");
+        }
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 

@@ -8,6 +8,7 @@ mod access;
 mod admin_route;
 mod auth;
 mod authorize;
+mod bucket_policy;
 mod buckets;
 mod convert;
 mod error;

@@ -12,6 +12,7 @@ mod system;
 
 pub use error::{IamError, IamResult};
 pub use model::{
+    BucketPolicyRecord,
     GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret, ServiceAccountRecord, Status,
     UserRecord, now_secs,
 };

@@ -158,6 +158,17 @@ pub(crate) fn mapping_key(target: &MappingTarget) -> String {
 pub(crate) fn service_account_key(access_key: &str) -> String {
     format!("svcaccts/{access_key}")
 }
+pub(crate) fn bucket_policy_key(bucket: &str) -> String {
+    format!("bucketpolicies/{bucket}")
+}
+
+/// A bucket's policy document (canonical JSON, validated as a bucket policy).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BucketPolicyRecord {
+    pub bucket: String,
+    pub document: String,
+    pub updated: i64,
+}
 
 #[cfg(test)]
 mod tests {

@@ -57,6 +57,8 @@ struct Cache {
     parsed: BTreeMap<String, Arc<Policy>>,
     /// The embedded policies of service accounts, parsed.
     embedded: BTreeMap<String, Arc<Policy>>,
+    /// Bucket policies by bucket, stored and parsed.
+    bucket_policies: BTreeMap<String, (BucketPolicyRecord, Arc<Policy>)>,
     user_mappings: BTreeMap<String, PolicyMapping>,
     group_mappings: BTreeMap<String, PolicyMapping>,
     service_accounts: BTreeMap<String, ServiceAccountRecord>,
@@ -124,6 +126,15 @@ impl IamSystem {
             service_accounts: decode_all(&records, "svcaccts/")?,
             ..Cache::default()
         };
+        let bucket_policies: BTreeMap<String, BucketPolicyRecord> = decode_all(&records, "bucketpolicies/")?;
+        for (bucket, record) in bucket_policies {
+            match Policy::parse_bucket(&record.document) {
+                Ok(p) => {
+                    cache.bucket_policies.insert(bucket, (record, Arc::new(p)));
+                }
+                Err(e) => tracing::error!(%bucket, error = %e, "a stored bucket policy no longer parses; it grants nothing until replaced"),
+            }
+        }
         // Documents were validated when stored; one that no longer parses (a stricter engine)
         // is reported and left out of every decision rather than stopping the server.
         for (name, record) in &cache.policies {
@@ -760,6 +771,41 @@ impl IamSystem {
                     None => c.parsed.get(n).cloned(),
                 })
                 .collect(),
+        )
+    }
+
+    // ----- bucket policies -----
+
+    /// Validates `document` as the bucket policy of `bucket` and stores it (replacing any).
+    pub fn put_bucket_policy(&self, bucket: &str, document: &str) -> IamResult<()> {
+        let parsed = Policy::parse_bucket(document)?;
+        parsed.check_bucket(bucket)?;
+        let parsed = Arc::new(parsed);
+        let record = BucketPolicyRecord { bucket: bucket.to_owned(), document: parsed.to_canonical_json(), updated: now_secs() };
+        self.change(
+            |_| Ok((vec![(bucket_policy_key(bucket), encode(&record)?)], ())),
+            |c, ()| {
+                c.bucket_policies.insert(bucket.to_owned(), (record.clone(), Arc::clone(&parsed)));
+            },
+        )
+    }
+
+    /// The bucket's policy: its canonical document and the parsed form.
+    #[must_use]
+    pub fn bucket_policy(&self, bucket: &str) -> Option<(String, Arc<Policy>)> {
+        self.read().bucket_policies.get(bucket).map(|(r, p)| (r.document.clone(), Arc::clone(p)))
+    }
+
+    /// Removes the bucket's policy; returns whether there was one.
+    pub fn delete_bucket_policy(&self, bucket: &str) -> IamResult<bool> {
+        self.change(
+            |c| {
+                let existed = c.bucket_policies.contains_key(bucket);
+                Ok((if existed { vec![(bucket_policy_key(bucket), None)] } else { Vec::new() }, existed))
+            },
+            |c, _| {
+                c.bucket_policies.remove(bucket);
+            },
         )
     }
 
