@@ -78,7 +78,8 @@ const HEADER_KEYS: [&str; 6] = [
     "x-amz-content-sha256",
 ];
 
-/// The condition keys of one request made by `account` (`name` is the user the policies
+/// The condition keys of one request made by `account` (inserted in the lower-case form the
+/// policy engine normalises them to, which saves it the work) (`name` is the user the policies
 /// resolve for).
 #[must_use]
 pub fn request_conditions(
@@ -100,24 +101,22 @@ pub fn request_conditions(
         c.insert("aws:userid", [u]);
     }
     c.insert("aws:principaltype", [principal_type]);
-    let now = time::OffsetDateTime::now_utc();
-    if let Ok(t) = now.format(&time::format_description::well_known::Rfc3339) {
-        c.insert("aws:CurrentTime", [t]);
-    }
-    c.insert("aws:EpochTime", [now.unix_timestamp().to_string()]);
+    let (current_time, epoch) = current_time();
+    c.insert("aws:currenttime", [current_time]);
+    c.insert("aws:epochtime", [epoch]);
     if let Some(client) = client {
-        c.insert("aws:SourceIp", [client.remote.ip().to_string()]);
-        c.insert("aws:SecureTransport", [client.secure.to_string()]);
+        c.insert("aws:sourceip", [client.remote.ip().to_string()]);
+        c.insert("aws:securetransport", [client.secure.to_string()]);
     }
-    for (header, key) in [("user-agent", "aws:UserAgent"), ("referer", "aws:Referer")] {
-        if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
-            c.insert(key, [v]);
-        }
-    }
-    for h in HEADER_KEYS {
-        if let Some(v) = headers.get(h).and_then(|v| v.to_str().ok()) {
-            c.insert(&format!("s3:{h}"), [v]);
-        }
+    // One pass over the headers rather than one lookup per key.
+    for (name, value) in headers {
+        let Ok(value) = value.to_str() else { continue };
+        match name.as_str() {
+            "user-agent" => c.insert("aws:useragent", [value]),
+            "referer" => c.insert("aws:referer", [value]),
+            n if HEADER_KEYS.contains(&n) => c.insert(&format!("s3:{n}"), [value]),
+            _ => continue,
+        };
     }
     if matches!(operation, "ListObjects" | "ListObjectsV2") {
         let pairs = query.map(form_pairs).unwrap_or_default();
@@ -134,6 +133,30 @@ pub fn request_conditions(
         }
     }
     c
+}
+
+/// `aws:CurrentTime` (RFC 3339) and `aws:EpochTime`, formatted once per second per thread.
+fn current_time() -> (String, String) {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(i64, String, String)> = const { std::cell::RefCell::new((i64::MIN, String::new(), String::new())) };
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let secs = now.unix_timestamp();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs {
+            let text = now
+                .replace_nanosecond(0)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            *cache = (secs, text, secs.to_string());
+        }
+        (cache.1.clone(), cache.2.clone())
+    })
 }
 
 /// The name bucket policies and `${aws:username}` know an account by: the user (a service

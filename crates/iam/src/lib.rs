@@ -12,9 +12,8 @@ mod system;
 
 pub use error::{IamError, IamResult};
 pub use model::{
-    BucketPolicyRecord,
-    GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret, ServiceAccountRecord, Status,
-    UserRecord, now_secs,
+    BucketPolicyRecord, GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret,
+    ServiceAccountRecord, Status, UserRecord, now_secs,
 };
 pub use store::{Change, IamStore, RedbIamStore};
 pub use system::{

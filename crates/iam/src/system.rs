@@ -126,13 +126,16 @@ impl IamSystem {
             service_accounts: decode_all(&records, "svcaccts/")?,
             ..Cache::default()
         };
-        let bucket_policies: BTreeMap<String, BucketPolicyRecord> = decode_all(&records, "bucketpolicies/")?;
+        let bucket_policies: BTreeMap<String, BucketPolicyRecord> =
+            decode_all(&records, "bucketpolicies/")?;
         for (bucket, record) in bucket_policies {
             match Policy::parse_bucket(&record.document) {
                 Ok(p) => {
                     cache.bucket_policies.insert(bucket, (record, Arc::new(p)));
                 }
-                Err(e) => tracing::error!(%bucket, error = %e, "a stored bucket policy no longer parses; it grants nothing until replaced"),
+                Err(e) => {
+                    tracing::error!(%bucket, error = %e, "a stored bucket policy no longer parses; it grants nothing until replaced")
+                }
             }
         }
         // Documents were validated when stored; one that no longer parses (a stricter engine)
@@ -761,17 +764,47 @@ impl IamSystem {
     /// narrows these and comes with the account (`Account::ServiceAccount`).
     #[must_use]
     pub fn policies_for(&self, account: &Account) -> Option<Vec<Arc<Policy>>> {
-        let names = self.policy_names_for(account)?;
+        let user = match account {
+            Account::Root => return None,
+            Account::User { name } => name.as_str(),
+            Account::ServiceAccount { parent, .. } if *parent == self.root.access_key => {
+                return None;
+            }
+            Account::ServiceAccount { parent, .. } => parent.as_str(),
+        };
         let c = self.read();
-        Some(
-            names
-                .iter()
-                .filter_map(|n| match tessera_policy::canned_policy(n) {
-                    Some(p) => Some(Arc::new(p.clone())),
-                    None => c.parsed.get(n).cloned(),
-                })
-                .collect(),
-        )
+        let mut out: Vec<Arc<Policy>> = Vec::with_capacity(4);
+        let mut add = |name: &str| {
+            let found = canned(name).or_else(|| c.parsed.get(name).cloned());
+            if let Some(p) = found
+                && !out.iter().any(|q| Arc::ptr_eq(q, &p))
+            {
+                out.push(p);
+            }
+        };
+        for name in c
+            .user_mappings
+            .get(user)
+            .map(|m| m.policies.as_slice())
+            .unwrap_or_default()
+        {
+            add(name);
+        }
+        for g in c
+            .groups
+            .values()
+            .filter(|g| g.status == Status::Enabled && g.members.contains(user))
+        {
+            for name in c
+                .group_mappings
+                .get(&g.name)
+                .map(|m| m.policies.as_slice())
+                .unwrap_or_default()
+            {
+                add(name);
+            }
+        }
+        Some(out)
     }
 
     // ----- bucket policies -----
@@ -781,19 +814,36 @@ impl IamSystem {
         let parsed = Policy::parse_bucket(document)?;
         parsed.check_bucket(bucket)?;
         let parsed = Arc::new(parsed);
-        let record = BucketPolicyRecord { bucket: bucket.to_owned(), document: parsed.to_canonical_json(), updated: now_secs() };
+        let record = BucketPolicyRecord {
+            bucket: bucket.to_owned(),
+            document: parsed.to_canonical_json(),
+            updated: now_secs(),
+        };
         self.change(
             |_| Ok((vec![(bucket_policy_key(bucket), encode(&record)?)], ())),
             |c, ()| {
-                c.bucket_policies.insert(bucket.to_owned(), (record.clone(), Arc::clone(&parsed)));
+                c.bucket_policies
+                    .insert(bucket.to_owned(), (record.clone(), Arc::clone(&parsed)));
             },
         )
+    }
+
+    /// The bucket's policy, parsed (what every request of the bucket consults).
+    #[must_use]
+    pub fn bucket_policy_parsed(&self, bucket: &str) -> Option<Arc<Policy>> {
+        self.read()
+            .bucket_policies
+            .get(bucket)
+            .map(|(_, p)| Arc::clone(p))
     }
 
     /// The bucket's policy: its canonical document and the parsed form.
     #[must_use]
     pub fn bucket_policy(&self, bucket: &str) -> Option<(String, Arc<Policy>)> {
-        self.read().bucket_policies.get(bucket).map(|(r, p)| (r.document.clone(), Arc::clone(p)))
+        self.read()
+            .bucket_policies
+            .get(bucket)
+            .map(|(r, p)| (r.document.clone(), Arc::clone(p)))
     }
 
     /// Removes the bucket's policy; returns whether there was one.
@@ -801,7 +851,14 @@ impl IamSystem {
         self.change(
             |c| {
                 let existed = c.bucket_policies.contains_key(bucket);
-                Ok((if existed { vec![(bucket_policy_key(bucket), None)] } else { Vec::new() }, existed))
+                Ok((
+                    if existed {
+                        vec![(bucket_policy_key(bucket), None)]
+                    } else {
+                        Vec::new()
+                    },
+                    existed,
+                ))
             },
             |c, _| {
                 c.bucket_policies.remove(bucket);
@@ -940,4 +997,16 @@ pub enum MappingUpdate {
 /// A policy that allows nothing (for documents that no longer parse).
 fn deny_all() -> Policy {
     Policy::merge(std::iter::empty())
+}
+
+/// The canned policies, parsed once and shared.
+fn canned(name: &str) -> Option<Arc<Policy>> {
+    static CANNED: std::sync::LazyLock<BTreeMap<&'static str, Arc<Policy>>> =
+        std::sync::LazyLock::new(|| {
+            tessera_policy::CANNED_POLICY_NAMES
+                .iter()
+                .filter_map(|n| tessera_policy::canned_policy(n).map(|p| (*n, Arc::new(p.clone()))))
+                .collect()
+        });
+    CANNED.get(name).cloned()
 }

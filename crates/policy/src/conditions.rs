@@ -9,11 +9,25 @@ use std::collections::HashMap;
 /// The multi-valued condition-key map of one request.
 ///
 /// A key with no values is the same as an absent key. Keys are stored in a normalised form
-/// (lower-case up to the first `/`), so `aws:SourceIp` and `aws:sourceip` are one key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (lower-case up to the first `/`), so `aws:SourceIp` and `aws:sourceip` are one key. A
+/// request carries a dozen keys or so, built for every request: a small vector searched
+/// linearly costs less than hashing them.
+#[derive(Debug, Clone, Default)]
 pub struct Conditions {
-    values: HashMap<String, Vec<String>>,
+    values: Vec<(String, Vec<String>)>,
 }
+
+impl PartialEq for Conditions {
+    fn eq(&self, other: &Self) -> bool {
+        self.values.len() == other.values.len()
+            && self
+                .values
+                .iter()
+                .all(|(k, v)| other.values.iter().any(|(ok, ov)| ok == k && ov == v))
+    }
+}
+
+impl Eq for Conditions {}
 
 impl Conditions {
     /// An empty context.
@@ -28,7 +42,11 @@ impl Conditions {
         V: Into<String>,
     {
         let values: Vec<String> = values.into_iter().map(Into::into).collect();
-        self.values.insert(normalize_key(key).into_owned(), values);
+        let key = normalize_key(key);
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = values,
+            None => self.values.push((key.into_owned(), values)),
+        }
         self
     }
 
@@ -45,16 +63,19 @@ impl Conditions {
 
     /// Appends one value to `key`.
     pub fn push(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.values
-            .entry(normalize_key(key).into_owned())
-            .or_default()
-            .push(value.into());
+        let key = normalize_key(key);
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1.push(value.into()),
+            None => self.values.push((key.into_owned(), vec![value.into()])),
+        }
         self
     }
 
     /// Removes `key`, returning its values.
     pub fn remove(&mut self, key: &str) -> Option<Vec<String>> {
-        self.values.remove(normalize_key(key).as_ref())
+        let key = normalize_key(key);
+        let index = self.values.iter().position(|(k, _)| *k == key)?;
+        Some(self.values.swap_remove(index).1)
     }
 
     /// The values of `key`, or `None` when it is absent or has no values.
@@ -64,8 +85,8 @@ impl Conditions {
 
     /// Lookup with an already normalised key (the evaluation path; no allocation).
     pub(crate) fn get_normalized(&self, key: &str) -> Option<&[String]> {
-        match self.values.get(key) {
-            Some(values) if !values.is_empty() => Some(values),
+        match self.values.iter().find(|(k, _)| k == key) {
+            Some((_, values)) if !values.is_empty() => Some(values),
             _ => None,
         }
     }
@@ -90,11 +111,9 @@ impl From<HashMap<String, Vec<String>>> for Conditions {
     fn from(map: HashMap<String, Vec<String>>) -> Self {
         let mut conditions = Conditions::new();
         for (key, values) in map {
-            conditions
-                .values
-                .entry(normalize_key(&key).into_owned())
-                .or_default()
-                .extend(values);
+            for value in values {
+                conditions.push(&key, value);
+            }
         }
         conditions
     }
