@@ -68,14 +68,17 @@ pub fn resource_arn(bucket: Option<&str>, key: Option<&str>) -> String {
     }
 }
 
-/// Request headers that S3 exposes as condition keys (`s3:x-amz-…`).
-const HEADER_KEYS: [&str; 6] = [
-    "x-amz-acl",
-    "x-amz-copy-source",
-    "x-amz-metadata-directive",
-    "x-amz-server-side-encryption",
-    "x-amz-storage-class",
-    "x-amz-content-sha256",
+/// Request headers that S3 exposes as condition keys, with their key.
+const HEADER_KEYS: [(&str, &str); 6] = [
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-copy-source", "s3:x-amz-copy-source"),
+    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    (
+        "x-amz-server-side-encryption",
+        "s3:x-amz-server-side-encryption",
+    ),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
 ];
 
 /// The condition keys of one request made by `account` (inserted in the lower-case form the
@@ -97,25 +100,27 @@ pub fn request_conditions(
         Some(_) => "User",
     };
     if let Some(u) = username {
-        c.insert("aws:username", [u]);
-        c.insert("aws:userid", [u]);
+        c.insert_static("aws:username", u);
+        c.insert_static("aws:userid", u);
     }
-    c.insert("aws:principaltype", [principal_type]);
+    c.insert_static("aws:principaltype", principal_type);
     let (current_time, epoch) = current_time();
-    c.insert("aws:currenttime", [current_time]);
-    c.insert("aws:epochtime", [epoch]);
+    c.insert_static("aws:currenttime", current_time);
+    c.insert_static("aws:epochtime", epoch);
     if let Some(client) = client {
-        c.insert("aws:sourceip", [client.remote.ip().to_string()]);
-        c.insert("aws:securetransport", [client.secure.to_string()]);
+        c.insert_static("aws:sourceip", client.remote.ip().to_string());
+        c.insert_static("aws:securetransport", client.secure.to_string());
     }
     // One pass over the headers rather than one lookup per key.
     for (name, value) in headers {
         let Ok(value) = value.to_str() else { continue };
         match name.as_str() {
-            "user-agent" => c.insert("aws:useragent", [value]),
-            "referer" => c.insert("aws:referer", [value]),
-            n if HEADER_KEYS.contains(&n) => c.insert(&format!("s3:{n}"), [value]),
-            _ => continue,
+            "user-agent" => c.insert_static("aws:useragent", value),
+            "referer" => c.insert_static("aws:referer", value),
+            n => match HEADER_KEYS.iter().find(|(h, _)| *h == n) {
+                Some((_, key)) => c.insert_static(key, value),
+                None => continue,
+            },
         };
     }
     if matches!(operation, "ListObjects" | "ListObjectsV2") {
@@ -125,7 +130,7 @@ pub fn request_conditions(
             .iter()
             .find(|(k, _)| k == "prefix")
             .map_or("", |(_, v)| v.as_str());
-        c.insert("s3:prefix", [prefix]);
+        c.insert_static("s3:prefix", prefix);
         for (param, key) in [("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
             if let Some((_, v)) = pairs.iter().find(|(k, _)| k == param) {
                 c.insert(key, [v.as_str()]);

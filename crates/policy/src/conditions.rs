@@ -14,7 +14,7 @@ use std::collections::HashMap;
 /// linearly costs less than hashing them.
 #[derive(Debug, Clone, Default)]
 pub struct Conditions {
-    values: Vec<(String, Vec<String>)>,
+    values: Vec<(Cow<'static, str>, Vec<String>)>,
 }
 
 impl PartialEq for Conditions {
@@ -45,7 +45,23 @@ impl Conditions {
         let key = normalize_key(key);
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = values,
-            None => self.values.push((key.into_owned(), values)),
+            None => self.values.push((Cow::Owned(key.into_owned()), values)),
+        }
+        self
+    }
+
+    /// Sets a key that is already in normalised form (lower case up to any `/`) and known at
+    /// compile time to one value: the per-request path, which then allocates only the value.
+    pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
+        debug_assert_eq!(
+            normalize_key(key),
+            key,
+            "insert_static takes normalised keys"
+        );
+        let value = vec![value.into()];
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.values.push((Cow::Borrowed(key), value)),
         }
         self
     }
@@ -66,7 +82,9 @@ impl Conditions {
         let key = normalize_key(key);
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1.push(value.into()),
-            None => self.values.push((key.into_owned(), vec![value.into()])),
+            None => self
+                .values
+                .push((Cow::Owned(key.into_owned()), vec![value.into()])),
         }
         self
     }
@@ -103,7 +121,7 @@ impl Conditions {
 
     /// The keys (normalised) and their values, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.values.iter().map(|(k, v)| (k.as_ref(), v.as_slice()))
     }
 }
 
