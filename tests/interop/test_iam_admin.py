@@ -235,3 +235,32 @@ def test_bucket_policy_grants_another_user(admin, server, s3, bucket):
     assert guest.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
     code, _, _ = expect_error(guest.put_object, Bucket=bucket, Key="shared.txt", Body=b"mine")
     assert code == "AccessDenied"
+
+
+def test_oversized_policy_is_refused(admin):
+    big = {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"s{i}", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::bucket-number-{i}/some/long/prefix/*"]} for i in range(300)]}
+    assert len(json.dumps(big)) > 20 * 1024
+    with pytest.raises(MinioAdminException) as e:
+        admin.policy_add(f"big{secrets.token_hex(2)}", policy=big)
+    assert "400" in str(e.value), str(e.value)
+
+
+def test_concurrent_attachments_lose_nothing(admin, server):
+    from concurrent.futures import ThreadPoolExecutor
+    name, _ = new_user(admin, "conc")
+    names = []
+    for i in range(6):
+        p = f"c{i}{secrets.token_hex(2)}"
+        admin.policy_add(p, policy={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::b{i}/*"]}]})
+        names.append(p)
+
+    def attach(p):
+        admin_for(server, server.access_key, server.secret_key).attach_policy([p], user=name)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(attach, names))
+    attached = json.loads(admin.user_info(name))["policyName"].split(",")
+    assert sorted(attached) == sorted(names)
