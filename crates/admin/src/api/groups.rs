@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_iam::Status;
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, rfc3339};
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, parse_status, rfc3339};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,11 +64,7 @@ pub fn update_members(api: &AdminApi, req: &AdminRequest) -> Result<AdminRespons
     if !body.is_remove
         && let Some(status) = body.group_status.as_deref().filter(|s| !s.is_empty())
     {
-        let status = Status::parse(status).ok_or_else(|| {
-            AdminError::InvalidArgument(format!(
-                "groupStatus must be `enabled` or `disabled`, got `{status}`"
-            ))
-        })?;
+        let status = parse_status(status, "groupStatus")?;
         api.iam.set_group_status(&body.group, status)?;
     }
     Ok(AdminResponse::empty())
@@ -94,11 +90,7 @@ pub fn list(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminEr
 pub fn set_status(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
     let group = req.require("group")?;
     let status = req.require("status")?;
-    let status = Status::parse(status).ok_or_else(|| {
-        AdminError::InvalidArgument(format!(
-            "status must be `enabled` or `disabled`, got `{status}`"
-        ))
-    })?;
+    let status = parse_status(status, "status")?;
     api.require(
         req,
         if status == Status::Enabled {

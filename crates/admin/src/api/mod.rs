@@ -256,6 +256,15 @@ impl AdminApi {
     }
 }
 
+/// Parses an `enabled`/`disabled` parameter named `field`.
+fn parse_status(value: &str, field: &str) -> Result<tessera_iam::Status, AdminError> {
+    tessera_iam::Status::parse(value).ok_or_else(|| {
+        AdminError::InvalidArgument(format!(
+            "{field} must be `enabled` or `disabled`, got `{value}`"
+        ))
+    })
+}
+
 /// Parses a JSON request body.
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(bytes).map_err(|e| AdminError::MalformedBody(e.to_string()))

@@ -5,7 +5,7 @@ use rand::distr::{Alphanumeric, SampleString as _};
 use serde::{Deserialize, Serialize};
 use tessera_iam::{Account, Secret, ServiceAccountRecord, Status};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, rfc3339};
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, parse_status, rfc3339};
 
 /// The user whose keys the caller manages when it names nobody: itself (a service account
 /// acts for its parent).
@@ -110,11 +110,7 @@ pub async fn add(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, Ad
         .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 40));
     let status = match body.status.as_deref().filter(|s| !s.is_empty()) {
         None => Status::Enabled,
-        Some(s) => Status::parse(s).ok_or_else(|| {
-            AdminError::InvalidArgument(format!(
-                "status must be `enabled` or `disabled`, got `{s}`"
-            ))
-        })?,
+        Some(s) => parse_status(s, "status")?,
     };
     let record = api.iam.add_service_account(ServiceAccountRecord {
         access_key: access_key.clone(),
@@ -173,11 +169,7 @@ pub async fn update(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse,
     let body: UpdateRequest = parse_json(&api.decrypt_body(req).await?)?;
     let status = match body.new_status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            AdminError::InvalidArgument(format!(
-                "newStatus must be `enabled` or `disabled`, got `{s}`"
-            ))
-        })?),
+        Some(s) => Some(parse_status(s, "newStatus")?),
     };
     let new_expiration = expiration(body.new_expiration.as_deref())?;
     // A new policy of `{}` or an empty string removes the embedded policy.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_iam::{Account, Status, UserSummary};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json};
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, parse_status};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,11 +40,7 @@ pub async fn add(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, Ad
     let body: AddUserBody = parse_json(&api.decrypt_body(req).await?)?;
     api.iam.add_user(access_key, &body.secret_key)?;
     if let Some(status) = body.status.as_deref().filter(|s| !s.is_empty()) {
-        let status = Status::parse(status).ok_or_else(|| {
-            AdminError::InvalidArgument(format!(
-                "status must be `enabled` or `disabled`, got `{status}`"
-            ))
-        })?;
+        let status = parse_status(status, "status")?;
         api.iam.set_user_status(access_key, status)?;
     }
     Ok(AdminResponse::empty())
@@ -65,11 +61,7 @@ pub fn remove(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, Admin
 pub fn set_status(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
     let access_key = req.require("accessKey")?;
     let status = req.require("status")?;
-    let status = Status::parse(status).ok_or_else(|| {
-        AdminError::InvalidArgument(format!(
-            "status must be `enabled` or `disabled`, got `{status}`"
-        ))
-    })?;
+    let status = parse_status(status, "status")?;
     api.require(
         req,
         if status == Status::Enabled {
