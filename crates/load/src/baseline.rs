@@ -171,7 +171,7 @@ mod tests {
     use super::*;
     use crate::client::S3Client;
     use crate::scenarios::{HttpOp, KEY_4K, Scenario};
-    use crate::sigv4::Credentials;
+    use tessera_sigv4::Credentials;
 
     fn bounds(max_requests: u64) -> Bounds {
         Bounds {
@@ -184,7 +184,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hyper_baseline_serves_both_sizes_to_the_load_loop() {
         let server = HyperBaseline::start().unwrap_or_else(|e| panic!("{e:#}"));
-        let creds = Arc::new(Credentials::new("AK".into(), "SK".into(), None));
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
         let s3 = S3Client::new(server.endpoint().clone(), creds, "us-east-1", "b");
         for (scenario, key, len) in [
             (Scenario::Get4k, KEY_4K, SIZE_4K),

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
-use crate::sigv4::{self, Credentials, RequestParts, Scope};
+use tessera_sigv4::{self as sigv4, Credentials, Scope, Unsigned};
 
 /// How long a TCP connect plus HTTP handshake may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -200,27 +200,26 @@ impl S3Client {
         };
         let date = sigv4::amz_date(OffsetDateTime::now_utc());
         let host = self.endpoint.host.as_str();
-        let mut headers: Vec<(&str, &str)> = vec![
-            ("host", host),
-            ("x-amz-content-sha256", &payload),
-            ("x-amz-date", &date),
-        ];
-        if let Some(token) = self.creds.session_token() {
-            headers.push(("x-amz-security-token", token));
+        let added = sigv4::sign(
+            &self.creds,
+            &self.scope,
+            &date,
+            &Unsigned {
+                method: method.as_str(),
+                path,
+                query: &[],
+                host,
+                headers: &[],
+                payload_sha256: &payload,
+            },
+        );
+        let mut builder = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(header::HOST, host);
+        for (name, value) in added {
+            builder = builder.header(name, value);
         }
-        let parts = RequestParts {
-            method: method.as_str(),
-            path,
-            query: &[],
-            headers: &headers,
-            payload_sha256: &payload,
-        };
-        let auth = sigv4::authorization(&self.creds, &self.scope, &date, &parts);
-        let mut builder = Request::builder().method(method.clone()).uri(path);
-        for (name, value) in &headers {
-            builder = builder.header(*name, *value);
-        }
-        builder = builder.header(header::AUTHORIZATION, auth);
         if method == Method::PUT {
             builder = builder.header(header::CONTENT_LENGTH, body.len());
         }
@@ -294,11 +293,7 @@ mod tests {
 
     #[test]
     fn signed_put_carries_the_payload_hash_and_token() {
-        let creds = Arc::new(Credentials::new(
-            "AK".into(),
-            "SK".into(),
-            Some("TOKEN".into()),
-        ));
+        let creds = Arc::new(Credentials::new("AK", "SK", Some("TOKEN".into())));
         let client = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "bench-bucket");
         let req = client
             .put_object("k 1", Bytes::from_static(b"hello"))

@@ -3,8 +3,9 @@
 //! baselines that put those numbers in proportion: a minimal hyper server for the GETs and the
 //! disk's fsync ceiling for the PUTs. Prints a markdown table and the ratios; optionally JSON.
 //!
-//! This file owns the command line and the order of the runs; the signer, the HTTP client,
-//! the load loops, the baselines, the spawned target and the report live in their modules.
+//! This file owns the command line and the order of the runs; the HTTP client, the load
+//! loops, the baselines, the spawned target and the report live in their modules, and the
+//! SigV4 signer in the `tessera-sigv4` crate.
 
 #![forbid(unsafe_code)]
 
@@ -12,7 +13,6 @@ mod baseline;
 mod client;
 mod report;
 mod scenarios;
-mod sigv4;
 mod target;
 
 use std::path::{Path, PathBuf};
@@ -29,8 +29,8 @@ use crate::report::{FSYNC, HYPER, Report, RunInfo, TARGET};
 use crate::scenarios::{
     Bounds, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
 };
-use crate::sigv4::Credentials;
 use crate::target::SpawnedServer;
+use tessera_sigv4::Credentials;
 
 /// Request budget of one run when `--requests` is not given (the deadline usually ends it).
 const DEFAULT_MAX_REQUESTS: u64 = 10_000_000;

@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 
 use crate::client::{self, Endpoint, S3Client};
 use crate::scenarios::{self, KEY_1M, KEY_4K, SIZE_1M, SIZE_4K};
-use crate::sigv4::Credentials;
+use tessera_sigv4::Credentials;
 
 pub const ROOT_USER: &str = "benchadmin";
 // Readiness, not liveness: S3 answers 503 until the object store is open.

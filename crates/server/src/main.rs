@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admin_cli;
 mod config;
 mod root_credentials;
 mod serve;
@@ -34,6 +35,8 @@ enum Command {
     /// Serve S3 (and later STS and the admin API) on one listener, keeping all state under DIR.
     #[command(after_help = ENVIRONMENT_HELP)]
     Server(ServerArgs),
+    /// Manage a running server's users, groups, policies and service accounts (MinIO admin API).
+    Admin(Box<admin_cli::AdminArgs>),
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Server(args) => runtime.block_on(serve::run(args)),
+        Command::Admin(args) => runtime.block_on(admin_cli::run(*args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

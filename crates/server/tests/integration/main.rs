@@ -2,6 +2,7 @@
 //! port the server picks, a temporary data directory) and drives it with aws-sdk-s3, or with
 //! hand-made HTTP where a test needs requests no SDK would send.
 
+mod admin_cli;
 mod buckets;
 mod common;
 mod crash;
