@@ -191,8 +191,42 @@ impl S3Client {
         )
     }
 
+    /// An admin API call (`/minio/admin/v3/<command>?<query>`), signed like an S3 request.
+    pub fn admin(
+        &self,
+        method: Method,
+        command: &str,
+        query: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>> {
+        self.signed_with_query(method, &format!("/minio/admin/v3/{command}"), query, body)
+    }
+
+    /// The credentials this client signs with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// The same client signing with other credentials.
+    pub fn with_credentials(&self, creds: Arc<Credentials>) -> Self {
+        Self {
+            creds,
+            ..self.clone()
+        }
+    }
+
     /// A request signed now, payload hash included, as an SDK would send it.
     fn signed(&self, method: Method, path: &str, body: Bytes) -> Result<Request<Full<Bytes>>> {
+        self.signed_with_query(method, path, &[], body)
+    }
+
+    fn signed_with_query(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>> {
         let payload = if body.is_empty() {
             sigv4::EMPTY_SHA256.to_owned()
         } else {
@@ -207,20 +241,25 @@ impl S3Client {
             &Unsigned {
                 method: method.as_str(),
                 path,
-                query: &[],
+                query,
                 host,
                 headers: &[],
                 payload_sha256: &payload,
             },
         );
+        let uri = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", sigv4::canonical_query(query))
+        };
         let mut builder = Request::builder()
             .method(method.clone())
-            .uri(path)
+            .uri(uri)
             .header(header::HOST, host);
         for (name, value) in added {
             builder = builder.header(name, value);
         }
-        if method == Method::PUT {
+        if method == Method::PUT || method == Method::POST {
             builder = builder.header(header::CONTENT_LENGTH, body.len());
         }
         builder.body(Full::new(body)).context("building request")

@@ -278,12 +278,25 @@ async fn measure(
             );
             target::prepare(s3).await.context("preparing the target")?;
         }
+        // The IAM user of `get4k-user`, created through the admin API as root.
+        let user_s3 = match s3 {
+            Some(s3) if plan.wants(Scenario::Get4kUser) => Some(
+                target::prepare_iam_user(s3, s3.credentials().secret_key().expose(), &cli.bucket)
+                    .await
+                    .context("creating the IAM user")?,
+            ),
+            _ => None,
+        };
         let mut results = Vec::new();
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
                 if let Some(s3) = s3 {
                     eprintln!("{TARGET} {scenario} c={c} …");
-                    let op = make_op(s3, scenario, plan.put_keys);
+                    let client = match (scenario, &user_s3) {
+                        (Scenario::Get4kUser, Some(user)) => user,
+                        _ => s3,
+                    };
+                    let op = make_op(client, scenario, plan.put_keys);
                     results.push(
                         scenarios::run_http(TARGET, scenario, s3.endpoint(), c, plan.bounds, op)
                             .await,
@@ -331,6 +344,13 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
         Scenario::Get4k => Arc::new(move |_| {
             Ok(HttpOp {
                 request: s3.get_object(KEY_4K)?,
+                bytes_sent: 0,
+                expect_body_len: Some(SIZE_4K as u64),
+            })
+        }),
+        Scenario::Get4kUser => Arc::new(move |_| {
+            Ok(HttpOp {
+                request: s3.get_object(target::USER_KEY_4K)?,
                 bytes_sent: 0,
                 expect_body_len: Some(SIZE_4K as u64),
             })

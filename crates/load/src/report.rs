@@ -177,6 +177,18 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
             concurrency: c,
             value: ratio(results, HYPER, Scenario::Get1m, c, |m| m.bytes_per_sec),
         });
+        let as_user = find(results, TARGET, Scenario::Get4kUser, c);
+        let as_root = find(results, TARGET, Scenario::Get4k, c);
+        out.push(Ratio {
+            name: "tessera get4k as IAM user / as root",
+            scenario: Scenario::Get4kUser,
+            metric: "req/s",
+            concurrency: c,
+            value: match (as_user, as_root) {
+                (Some(u), Some(r)) if r.ops_per_sec > 0.0 => Some(u.ops_per_sec / r.ops_per_sec),
+                _ => None,
+            },
+        });
     }
     out
 }
@@ -209,13 +221,17 @@ mod tests {
             m(HYPER, Scenario::Get4k, 64, 4000.0, 0.0),
             m(TARGET, Scenario::Get1m, 16, 0.0, 300.0),
             m(HYPER, Scenario::Get1m, 16, 0.0, 600.0),
+            m(TARGET, Scenario::Get4kUser, 16, 475.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
-        assert_eq!(r.len(), 6);
+        assert_eq!(r.len(), 8);
         assert_eq!(r[0].value, Some(0.5));
         assert_eq!(r[1].value, None);
         assert_eq!(r[2].value, Some(0.5));
-        assert_eq!(r[3].value, None);
+        assert_eq!(r[3].name, "tessera get4k as IAM user / as root");
+        assert_eq!(r[3].value, Some(0.95));
+        assert_eq!(r[4].value, None);
+        assert_eq!(r[7].value, None, "no user run at 64");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum Scenario {
     Get4k,
     Put4k,
     Get1m,
+    /// GET 4 KiB as an IAM user under the home-directory policy (compared with `get4k` as root).
+    #[serde(rename = "get4k-user")]
+    Get4kUser,
 }
 
 impl Scenario {
@@ -38,6 +41,7 @@ impl Scenario {
             Scenario::Get4k => "get4k",
             Scenario::Put4k => "put4k",
             Scenario::Get1m => "get1m",
+            Scenario::Get4kUser => "get4k-user",
         }
     }
 }
@@ -55,7 +59,10 @@ impl FromStr for Scenario {
             "get4k" => Ok(Scenario::Get4k),
             "put4k" => Ok(Scenario::Put4k),
             "get1m" => Ok(Scenario::Get1m),
-            other => bail!("unknown scenario `{other}`; choose from get4k, put4k, get1m"),
+            "get4k-user" => Ok(Scenario::Get4kUser),
+            other => {
+                bail!("unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user")
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use bytes::Bytes;
 use http::StatusCode;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
@@ -182,4 +183,114 @@ pub async fn prepare(s3: &S3Client) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The IAM user of the `get4k-user` scenario and the object it reads.
+pub const BENCH_USER: &str = "bench-user";
+pub const USER_KEY_4K: &str = "bench-user/get4k-object";
+
+/// The classic home-directory policy for `bucket`.
+fn home_policy(bucket: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+  {{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::{bucket}"],
+   "Condition":{{"StringLike":{{"s3:prefix":["${{aws:username}}/*"]}}}}}},
+  {{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":["arn:aws:s3:::{bucket}/${{aws:username}}/*"]}}]}}"#
+    )
+}
+
+async fn admin_call(
+    root: &S3Client,
+    method: http::Method,
+    command: &str,
+    query: &[(&str, &str)],
+    body: Bytes,
+) -> Result<()> {
+    let out = client::send_once(
+        root.endpoint(),
+        root.admin(method, command, query, body)?,
+        SETUP_TIMEOUT,
+    )
+    .await
+    .with_context(|| format!("admin call {command}"))?;
+    if !out.status.is_success() {
+        bail!("admin call {command}: HTTP status {}", out.status);
+    }
+    Ok(())
+}
+
+/// Creates (through the admin API, as root) an IAM user under the home-directory policy and
+/// the object it reads; returns a client signing as that user.
+pub async fn prepare_iam_user(
+    root: &S3Client,
+    root_secret: &str,
+    bucket: &str,
+) -> Result<S3Client> {
+    let secret: String = format!("bench-user-secret-{}", std::process::id());
+    admin_call(
+        root,
+        http::Method::PUT,
+        "add-canned-policy",
+        &[("name", "bench-home")],
+        Bytes::from(home_policy(bucket)),
+    )
+    .await?;
+    let body = format!(r#"{{"secretKey":"{secret}","status":"enabled"}}"#);
+    let password = root_secret.to_owned();
+    let sealed = tokio::task::spawn_blocking(move || {
+        tessera_admin::encrypt(
+            password.as_bytes(),
+            body.as_bytes(),
+            tessera_admin::Algorithm::Argon2idAesGcm,
+        )
+    })
+    .await
+    .context("encrypting the add-user payload")?
+    .context("encrypting the add-user payload")?;
+    admin_call(
+        root,
+        http::Method::PUT,
+        "add-user",
+        &[("accessKey", BENCH_USER)],
+        Bytes::from(sealed),
+    )
+    .await?;
+    admin_call(
+        root,
+        http::Method::PUT,
+        "set-user-or-group-policy",
+        &[
+            ("isGroup", "false"),
+            ("policyName", "bench-home"),
+            ("userOrGroup", BENCH_USER),
+        ],
+        Bytes::new(),
+    )
+    .await?;
+    let put = root.put_object(USER_KEY_4K, scenarios::body_of(SIZE_4K))?;
+    let out = client::send_once(root.endpoint(), put, SETUP_TIMEOUT)
+        .await
+        .context("uploading the user's object")?;
+    if !out.status.is_success() {
+        bail!("uploading `{USER_KEY_4K}`: HTTP status {}", out.status);
+    }
+    let user = root.with_credentials(Arc::new(Credentials::new(
+        BENCH_USER.to_owned(),
+        secret,
+        None,
+    )));
+    let out = client::send_once(
+        user.endpoint(),
+        user.get_object(USER_KEY_4K)?,
+        SETUP_TIMEOUT,
+    )
+    .await
+    .context("reading the user's object as the user")?;
+    if !out.status.is_success() {
+        bail!(
+            "the IAM user cannot read `{USER_KEY_4K}`: HTTP status {}",
+            out.status
+        );
+    }
+    Ok(user)
 }
