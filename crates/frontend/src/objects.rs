@@ -58,6 +58,43 @@ macro_rules! write_promise {
 }
 pub(crate) use write_promise;
 
+/// The answer to GET or HEAD of an object: its stored headers, the range served, the
+/// request's `response-*` overrides, and its checksums when the whole object is asked for with
+/// `x-amz-checksum-mode`. Both outputs share these field names.
+macro_rules! object_output {
+    ($output:ident { $($field:ident: $value:expr),* }, $info:expr, $input:ident, $range:expr) => {{
+        let info = $info;
+        let range: Option<tessera_storage::ByteRange> = $range;
+        let (length, content_range) = match range {
+            Some(r) => (r.end - r.start, Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size))),
+            None => (info.size, None),
+        };
+        let whole = content_range.is_none();
+        let a = &info.attributes;
+        let mut out = $output {
+            $($field: $value,)*
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
+            content_range,
+            e_tag: Some(convert::etag(&info.etag)),
+            last_modified: Some(convert::timestamp(info.last_modified)),
+            metadata: convert::metadata(a),
+            content_type: $input.response_content_type.or_else(|| a.content_type.clone()),
+            content_encoding: $input.response_content_encoding.or_else(|| a.content_encoding.clone()),
+            content_disposition: $input.response_content_disposition.or_else(|| a.content_disposition.clone()),
+            content_language: $input.response_content_language.or_else(|| a.content_language.clone()),
+            cache_control: $input.response_cache_control.or_else(|| a.cache_control.clone()),
+            expires: $input.response_expires.or_else(|| a.expires.map(convert::timestamp)),
+            parts_count: info.parts_count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            ..Default::default()
+        };
+        if whole && $input.checksum_mode.is_some() {
+            set_checksums!(out, &info.checksums);
+        }
+        out
+    }};
+}
+
 /// A request body as a storage stream (an absent body is an empty one).
 pub fn body_stream(body: Option<StreamingBlob>) -> BodyStream {
     match body {
@@ -188,52 +225,13 @@ impl Tessera {
             .await
             .or_s3()?;
         check_read(&pre, &read.info)?;
-        let info = read.info;
-        let (length, content_range) = match read.range {
-            Some(r) => (
-                r.end - r.start,
-                Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size)),
-            ),
-            None => (info.size, None),
-        };
-        let whole = content_range.is_none();
-        let a = &info.attributes;
-        let mut out = GetObjectOutput {
-            body: Some(StreamingBlob::wrap(
-                read.body.map_err(std::io::Error::other),
-            )),
-            accept_ranges: Some("bytes".into()),
-            content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
-            content_range,
-            e_tag: Some(convert::etag(&info.etag)),
-            last_modified: Some(convert::timestamp(info.last_modified)),
-            metadata: convert::metadata(a),
-            content_type: input
-                .response_content_type
-                .or_else(|| a.content_type.clone()),
-            content_encoding: input
-                .response_content_encoding
-                .or_else(|| a.content_encoding.clone()),
-            content_disposition: input
-                .response_content_disposition
-                .or_else(|| a.content_disposition.clone()),
-            content_language: input
-                .response_content_language
-                .or_else(|| a.content_language.clone()),
-            cache_control: input
-                .response_cache_control
-                .or_else(|| a.cache_control.clone()),
-            expires: input
-                .response_expires
-                .or_else(|| a.expires.map(convert::timestamp)),
-            parts_count: info
-                .parts_count
-                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-            ..Default::default()
-        };
-        if whole && input.checksum_mode.is_some() {
-            set_checksums!(out, &info.checksums);
-        }
+        let body = StreamingBlob::wrap(read.body.map_err(std::io::Error::other));
+        let out = object_output!(
+            GetObjectOutput { body: Some(body) },
+            read.info,
+            input,
+            read.range
+        );
         Ok(S3Response::new(out))
     }
 
@@ -254,47 +252,17 @@ impl Tessera {
             .await
             .or_s3()?;
         check_read(&pre, &info)?;
-        let (length, content_range) = match convert::range(input.range) {
-            Some(r) => {
-                let r = r.resolve(info.size).ok_or_else(|| {
-                    s3_error!(
-                        InvalidRange,
-                        "the range does not overlap the object ({} bytes)",
-                        info.size
-                    )
-                })?;
-                (
-                    r.end - r.start,
-                    Some(format!("bytes {}-{}/{}", r.start, r.end - 1, info.size)),
+        let range = match convert::range(input.range) {
+            Some(r) => Some(r.resolve(info.size).ok_or_else(|| {
+                s3_error!(
+                    InvalidRange,
+                    "the range does not overlap the object ({} bytes)",
+                    info.size
                 )
-            }
-            None => (info.size, None),
+            })?),
+            None => None,
         };
-        let whole = content_range.is_none();
-        let a = &info.attributes;
-        let mut out = HeadObjectOutput {
-            accept_ranges: Some("bytes".into()),
-            content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
-            content_range,
-            e_tag: Some(convert::etag(&info.etag)),
-            last_modified: Some(convert::timestamp(info.last_modified)),
-            metadata: convert::metadata(a),
-            content_type: input
-                .response_content_type
-                .or_else(|| a.content_type.clone()),
-            content_encoding: a.content_encoding.clone(),
-            content_disposition: a.content_disposition.clone(),
-            content_language: a.content_language.clone(),
-            cache_control: a.cache_control.clone(),
-            expires: a.expires.map(convert::timestamp),
-            parts_count: info
-                .parts_count
-                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-            ..Default::default()
-        };
-        if whole && input.checksum_mode.is_some() {
-            set_checksums!(out, &info.checksums);
-        }
+        let out = object_output!(HeadObjectOutput {}, info, input, range);
         Ok(S3Response::new(out))
     }
 
