@@ -210,14 +210,16 @@ impl Authorizer {
 
     /// The account behind an access key whose signature s3s has already verified.
     pub fn account(&self, access_key: &str) -> Result<Account, S3Error> {
-        match self.iam.lookup(access_key) {
-            KeyLookup::Active { account, .. } => Ok(account),
-            KeyLookup::Disabled => Err(s3_error!(
+        match self.iam.account_of(access_key) {
+            Ok(account) => Ok(account),
+            Err(KeyLookup::Disabled) => Err(s3_error!(
                 InvalidAccessKeyId,
                 "the account of this access key is disabled"
             )),
-            KeyLookup::Expired => Err(s3_error!(InvalidAccessKeyId, "this access key has expired")),
-            KeyLookup::Unknown => Err(s3_error!(
+            Err(KeyLookup::Expired) => {
+                Err(s3_error!(InvalidAccessKeyId, "this access key has expired"))
+            }
+            Err(_) => Err(s3_error!(
                 InvalidAccessKeyId,
                 "the access key is not known to this server"
             )),

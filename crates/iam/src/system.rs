@@ -252,6 +252,28 @@ impl IamSystem {
         KeyLookup::Unknown
     }
 
+    /// The account behind an access key, like `lookup` without copying the secret (the access
+    /// gate's path, after the signature has been checked).
+    pub fn account_of(&self, access_key: &str) -> Result<Account, KeyLookup> {
+        if self.root.access_key.as_bytes() == access_key.as_bytes() {
+            return Ok(Account::Root);
+        }
+        let cache = self.read();
+        if let Some(u) = cache.users.get(access_key) {
+            return match u.status {
+                Status::Enabled => Ok(Account::User {
+                    name: u.access_key.clone(),
+                }),
+                Status::Disabled => Err(KeyLookup::Disabled),
+            };
+        }
+        drop(cache);
+        match self.lookup(access_key) {
+            KeyLookup::Active { account, .. } => Ok(account),
+            other => Err(other),
+        }
+    }
+
     fn parent_disabled(&self, cache: &Cache, parent: &str) -> bool {
         parent != self.root.access_key
             && cache

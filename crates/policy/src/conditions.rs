@@ -14,16 +14,48 @@ use std::collections::HashMap;
 /// linearly costs less than hashing them.
 #[derive(Debug, Clone, Default)]
 pub struct Conditions {
-    values: Vec<(Cow<'static, str>, Vec<String>)>,
+    values: Vec<(Cow<'static, str>, Values)>,
+}
+
+/// The values of one key: most keys of a request have exactly one, kept without a vector.
+#[derive(Debug, Clone)]
+enum Values {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, value: String) {
+        match self {
+            Values::One(first) => *self = Values::Many(vec![std::mem::take(first), value]),
+            Values::Many(v) => v.push(value),
+        }
+    }
+
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Values::One(v) => vec![v],
+            Values::Many(v) => v,
+        }
+    }
 }
 
 impl PartialEq for Conditions {
     fn eq(&self, other: &Self) -> bool {
         self.values.len() == other.values.len()
-            && self
-                .values
-                .iter()
-                .all(|(k, v)| other.values.iter().any(|(ok, ov)| ok == k && ov == v))
+            && self.values.iter().all(|(k, v)| {
+                other
+                    .values
+                    .iter()
+                    .any(|(ok, ov)| ok == k && ov.as_slice() == v.as_slice())
+            })
     }
 }
 
@@ -41,7 +73,7 @@ impl Conditions {
         I: IntoIterator<Item = V>,
         V: Into<String>,
     {
-        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        let values = Values::Many(values.into_iter().map(Into::into).collect());
         let key = normalize_key(key);
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = values,
@@ -58,7 +90,7 @@ impl Conditions {
             key,
             "insert_static takes normalised keys"
         );
-        let value = vec![value.into()];
+        let value = Values::One(value.into());
         match self.values.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.values.push((Cow::Borrowed(key), value)),
@@ -84,7 +116,7 @@ impl Conditions {
             Some(slot) => slot.1.push(value.into()),
             None => self
                 .values
-                .push((Cow::Owned(key.into_owned()), vec![value.into()])),
+                .push((Cow::Owned(key.into_owned()), Values::One(value.into()))),
         }
         self
     }
@@ -93,7 +125,7 @@ impl Conditions {
     pub fn remove(&mut self, key: &str) -> Option<Vec<String>> {
         let key = normalize_key(key);
         let index = self.values.iter().position(|(k, _)| *k == key)?;
-        Some(self.values.swap_remove(index).1)
+        Some(self.values.swap_remove(index).1.into_vec())
     }
 
     /// The values of `key`, or `None` when it is absent or has no values.
@@ -104,7 +136,7 @@ impl Conditions {
     /// Lookup with an already normalised key (the evaluation path; no allocation).
     pub(crate) fn get_normalized(&self, key: &str) -> Option<&[String]> {
         match self.values.iter().find(|(k, _)| k == key) {
-            Some((_, values)) if !values.is_empty() => Some(values),
+            Some((_, values)) if !values.as_slice().is_empty() => Some(values.as_slice()),
             _ => None,
         }
     }
