@@ -264,3 +264,12 @@ def test_concurrent_attachments_lose_nothing(admin, server):
         list(pool.map(attach, names))
     attached = json.loads(admin.user_info(name))["policyName"].split(",")
     assert sorted(attached) == sorted(names)
+
+
+def test_policy_entities_without_a_filter_lists_every_mapping(admin):
+    name, _ = new_user(admin, "ent")
+    admin.policy_set("readonly", user=name)
+    everything = json.loads(admin.get_policy_entities(users=[], groups=[], policies=[]))
+    assert {"user": name, "policies": ["readonly"]} in everything["userMappings"]
+    readonly = next(p for p in everything["policyMappings"] if p["policy"] == "readonly")
+    assert name in readonly["users"]

@@ -11,22 +11,12 @@ pub enum FrontendError {
         "the continuation token is not one this server issued: pass the NextContinuationToken of the previous page"
     )]
     InvalidContinuationToken,
-    #[error("{0}")]
-    InvalidArgument(String),
-    #[error("{0}")]
-    InvalidRequest(String),
-    #[error("{0}")]
-    NotImplemented(String),
 }
 
 impl From<FrontendError> for S3Error {
     fn from(e: FrontendError) -> Self {
         let code = match &e {
-            FrontendError::InvalidContinuationToken | FrontendError::InvalidArgument(_) => {
-                S3ErrorCode::InvalidArgument
-            }
-            FrontendError::InvalidRequest(_) => S3ErrorCode::InvalidRequest,
-            FrontendError::NotImplemented(_) => S3ErrorCode::NotImplemented,
+            FrontendError::InvalidContinuationToken => S3ErrorCode::InvalidArgument,
         };
         S3Error::with_message(code, e.to_string())
     }

@@ -198,8 +198,20 @@ pub async fn entities(api: &AdminApi, req: &AdminRequest) -> Result<AdminRespons
             .map(|(_, v)| v.clone())
             .collect::<Vec<_>>()
     };
-    let (users, groups, policies) = (wanted("user"), wanted("group"), wanted("policy"));
+    let (mut users, mut groups, mut policies) = (wanted("user"), wanted("group"), wanted("policy"));
     let all = api.iam.policy_entities();
+    if users.is_empty() && groups.is_empty() && policies.is_empty() {
+        // No filter: every mapping, as MinIO answers.
+        policies = all.keys().cloned().collect();
+        for (u, g) in all.values() {
+            users.extend(u.iter().cloned());
+            groups.extend(g.iter().cloned());
+        }
+        users.sort();
+        users.dedup();
+        groups.sort();
+        groups.dedup();
+    }
     let user_mappings = users
         .into_iter()
         .map(|u| UserPolicies {
