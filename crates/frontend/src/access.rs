@@ -90,12 +90,9 @@ impl S3Access for AccessGate {
         let client = cx.extensions_mut().get::<ClientInfo>().copied();
         let (bucket, key) = match cx.s3_path() {
             s3s::path::S3Path::Root => (None, None),
-            s3s::path::S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
-            s3s::path::S3Path::Object { bucket, key } => {
-                (Some(bucket.to_string()), Some(key.to_string()))
-            }
+            s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
+            s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
         };
-        let (bucket, key) = (bucket.as_deref(), key.as_deref());
         let owner = matches!(account, Some(Account::Root));
         if (owner || target == Target::EachKey)
             && let Some(account) = account

@@ -9,7 +9,7 @@ use s3s::{Body, S3Request, S3Response, S3Result, s3_error};
 use tessera_admin::{AdminApi, AdminRequest};
 use tessera_iam::KeyLookup;
 
-use crate::authorize::Authorizer;
+use crate::authorize::{Authorizer, query_pairs};
 
 /// Prefix of every admin call.
 pub const ADMIN_PREFIX: &str = "/minio/admin/v3/";
@@ -27,24 +27,6 @@ impl AdminRoute {
     pub fn new(api: AdminApi, authorizer: Authorizer) -> Self {
         Self { api, authorizer }
     }
-}
-
-/// Decodes `a=b&c=d` (percent-encoding, `+` as space), keeping repeated keys.
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 #[async_trait::async_trait]
@@ -90,7 +72,7 @@ impl S3Route for AdminRoute {
             .handle(AdminRequest {
                 method: req.method.as_str().to_owned(),
                 command,
-                query: query_pairs(&req.uri),
+                query: query_pairs(req.uri.query().unwrap_or_default()),
                 body,
                 caller: account,
                 caller_key: credentials.access_key,

@@ -124,7 +124,7 @@ pub fn request_conditions(
         };
     }
     if matches!(operation, "ListObjects" | "ListObjectsV2") {
-        let pairs = query.map(form_pairs).unwrap_or_default();
+        let pairs = query.map(query_pairs).unwrap_or_default();
         // An absent prefix is the empty prefix, so that `s3:prefix` conditions see a value.
         let prefix = pairs
             .iter()
@@ -174,8 +174,8 @@ fn principal_name(account: &Account) -> Option<&str> {
     }
 }
 
-/// Decodes `a=b&c=d` (percent-encoding and `+` as space).
-fn form_pairs(query: &str) -> Vec<(String, String)> {
+/// Decodes a query string `a=b&c=d` (percent-encoding, `+` as space), keeping repeated keys.
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())

@@ -742,75 +742,27 @@ impl IamSystem {
 
     // ----- resolution -----
 
-    /// The names of the policies that apply to an account right now: the user's own mapping
-    /// plus those of its enabled groups; a service account gets its parent's. `None` means
-    /// the root account, which may do everything.
-    #[must_use]
-    pub fn policy_names_for(&self, account: &Account) -> Option<Vec<String>> {
-        let user = match account {
-            Account::Root => return None,
-            Account::User { name } => name.as_str(),
-            Account::ServiceAccount { parent, .. } if *parent == self.root.access_key => {
-                return None;
-            }
-            Account::ServiceAccount { parent, .. } => parent.as_str(),
-        };
-        let c = self.read();
-        let mut names: Vec<String> = c
-            .user_mappings
-            .get(user)
-            .map(|m| m.policies.clone())
-            .unwrap_or_default();
-        for g in c
-            .groups
-            .values()
-            .filter(|g| g.status == Status::Enabled && g.members.contains(user))
-        {
-            for p in c
-                .group_mappings
-                .get(&g.name)
-                .map(|m| m.policies.as_slice())
-                .unwrap_or_default()
-            {
-                if !names.contains(p) {
-                    names.push(p.clone());
-                }
-            }
+    /// The user whose policies apply to an account; `None` for the owner (root and root's
+    /// service accounts), which may do everything.
+    fn policy_user<'a>(&self, account: &'a Account) -> Option<&'a str> {
+        match account {
+            Account::Root => None,
+            Account::User { name } => Some(name),
+            Account::ServiceAccount { parent, .. } if *parent == self.root.access_key => None,
+            Account::ServiceAccount { parent, .. } => Some(parent),
         }
-        names.retain(|n| Self::policy_exists(&c, n));
-        Some(names)
     }
 
-    /// The policies that apply to an account right now, parsed; `None` for the owner (root
-    /// and root's service accounts). A service account's embedded policy is not included: it
-    /// narrows these and comes with the account (`Account::ServiceAccount`).
-    #[must_use]
-    pub fn policies_for(&self, account: &Account) -> Option<Vec<Arc<Policy>>> {
-        let user = match account {
-            Account::Root => return None,
-            Account::User { name } => name.as_str(),
-            Account::ServiceAccount { parent, .. } if *parent == self.root.access_key => {
-                return None;
-            }
-            Account::ServiceAccount { parent, .. } => parent.as_str(),
-        };
-        let c = self.read();
-        let mut out: Vec<Arc<Policy>> = Vec::with_capacity(4);
-        let mut add = |name: &str| {
-            let found = canned(name).or_else(|| c.parsed.get(name).cloned());
-            if let Some(p) = found
-                && !out.iter().any(|q| Arc::ptr_eq(q, &p))
-            {
-                out.push(p);
-            }
-        };
+    /// Calls `f` with each policy name mapped to `user` and to its enabled groups, in that
+    /// order (names may repeat).
+    fn each_mapped_policy<'c>(c: &'c Cache, user: &str, mut f: impl FnMut(&'c str)) {
         for name in c
             .user_mappings
             .get(user)
             .map(|m| m.policies.as_slice())
             .unwrap_or_default()
         {
-            add(name);
+            f(name);
         }
         for g in c
             .groups
@@ -823,9 +775,42 @@ impl IamSystem {
                 .map(|m| m.policies.as_slice())
                 .unwrap_or_default()
             {
-                add(name);
+                f(name);
             }
         }
+    }
+
+    /// The names of the policies that apply to an account right now: the user's own mapping
+    /// plus those of its enabled groups; a service account gets its parent's. `None` means
+    /// the root account, which may do everything.
+    #[must_use]
+    pub fn policy_names_for(&self, account: &Account) -> Option<Vec<String>> {
+        let user = self.policy_user(account)?;
+        let c = self.read();
+        let mut names: Vec<String> = Vec::new();
+        Self::each_mapped_policy(&c, user, |name| {
+            if Self::policy_exists(&c, name) && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        });
+        Some(names)
+    }
+
+    /// The policies that apply to an account right now, parsed; `None` for the owner (root
+    /// and root's service accounts). A service account's embedded policy is not included: it
+    /// narrows these and comes with the account (`Account::ServiceAccount`).
+    #[must_use]
+    pub fn policies_for(&self, account: &Account) -> Option<Vec<Arc<Policy>>> {
+        let user = self.policy_user(account)?;
+        let c = self.read();
+        let mut out: Vec<Arc<Policy>> = Vec::with_capacity(4);
+        Self::each_mapped_policy(&c, user, |name| {
+            if let Some(p) = canned(name).or_else(|| c.parsed.get(name).cloned())
+                && !out.iter().any(|q| Arc::ptr_eq(q, &p))
+            {
+                out.push(p);
+            }
+        });
         Some(out)
     }
 

@@ -18,14 +18,7 @@ pub fn info(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminEr
         Account::User { name } => name.clone(),
         Account::ServiceAccount { parent, .. } => parent.clone(),
     };
-    let policy = match api.iam.policies_for(&req.caller) {
-        None => tessera_policy::canned_policy_json("consoleAdmin")
-            .unwrap_or("{}")
-            .to_owned(),
-        Some(policies) => {
-            tessera_policy::Policy::merge(policies.iter().map(AsRef::as_ref)).to_canonical_json()
-        }
-    };
+    let policy = api.effective_policy(&req.caller);
     let policy = serde_json::from_str(&policy).map_err(|e| AdminError::Internal(e.to_string()))?;
     AdminResponse::json(&AccountInfo {
         account_name: name,

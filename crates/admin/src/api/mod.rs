@@ -216,6 +216,23 @@ impl AdminApi {
         check.evaluate(&request).is_allowed()
     }
 
+    /// The merged policy document that applies to `account` (`consoleAdmin` for the owner).
+    fn effective_policy(&self, account: &Account) -> String {
+        let owner = || {
+            tessera_policy::canned_policy_json("consoleAdmin")
+                .unwrap_or("{}")
+                .to_owned()
+        };
+        let owner_user =
+            matches!(account, Account::User { name } if name == self.iam.root_access_key());
+        match self.iam.policies_for(account) {
+            Some(_) if owner_user => owner(),
+            None => owner(),
+            Some(policies) => tessera_policy::Policy::merge(policies.iter().map(AsRef::as_ref))
+                .to_canonical_json(),
+        }
+    }
+
     /// Refuses the call unless the caller may perform `action`.
     fn require(&self, req: &AdminRequest, action: &str) -> Result<(), AdminError> {
         if self.allowed(req, action) {

@@ -219,24 +219,9 @@ pub async fn info(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, A
     let implied = sa.embedded_policy.is_none();
     let policy = match &sa.embedded_policy {
         Some(p) => p.clone(),
-        None if sa.parent == api.iam.root_access_key() => {
-            tessera_policy::canned_policy_json("consoleAdmin")
-                .unwrap_or_default()
-                .to_owned()
-        }
-        None => {
-            let names = api
-                .iam
-                .user_info(&sa.parent)
-                .map(|u| u.policies)
-                .unwrap_or_default();
-            let parsed: Vec<tessera_policy::Policy> = names
-                .iter()
-                .filter_map(|n| api.iam.policy_document(n))
-                .filter_map(|t| tessera_policy::Policy::parse(&t).ok())
-                .collect();
-            tessera_policy::Policy::merge(parsed.iter()).to_canonical_json()
-        }
+        None => api.effective_policy(&Account::User {
+            name: sa.parent.clone(),
+        }),
     };
     let response = InfoResponse {
         parent_user: sa.parent,
