@@ -10,9 +10,7 @@ use s3s::S3Result;
 use s3s::access::{S3Access, S3AccessContext};
 use tessera_iam::Account;
 
-use crate::authorize::{
-    Authorizer, ClientInfo, Target, action_of, request_conditions, resource_arn,
-};
+use crate::authorize::{Authorizer, ClientInfo, RequestFacts, Target, action_of, resource_arn};
 
 /// The verified caller of a request, for handlers that authorise more than the gate did.
 #[derive(Debug, Clone)]
@@ -106,16 +104,15 @@ impl S3Access for AccessGate {
             Target::Bucket => resource_arn(bucket, None),
             Target::Object | Target::EachKey => resource_arn(bucket, key),
         };
-        let conditions = request_conditions(
-            account.as_ref(),
-            cx.headers(),
-            cx.uri().query(),
-            client.as_ref(),
-            &name,
-        );
+        let facts = RequestFacts {
+            headers: cx.headers(),
+            query: cx.uri().query(),
+            client: client.as_ref(),
+            operation: &name,
+        };
         if let Err(denied) =
             self.authorizer
-                .require(account.as_ref(), bucket, action, &resource, &conditions)
+                .require(account.as_ref(), bucket, action, &resource, &facts)
         {
             return Err(match account {
                 Some(_) => denied,

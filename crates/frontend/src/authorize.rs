@@ -9,7 +9,7 @@ use std::sync::Arc;
 use http::HeaderMap;
 use s3s::{S3Error, s3_error};
 use tessera_iam::{Account, IamSystem, KeyLookup};
-use tessera_policy::{AccessCheck, Conditions, Request};
+use tessera_policy::{AccessCheck, Conditions, Request, RequestKey, RequestKeys};
 
 /// Facts about the connection, put into each request's extensions by the server.
 #[derive(Debug, Clone, Copy)]
@@ -69,71 +69,101 @@ pub fn resource_arn(bucket: Option<&str>, key: Option<&str>) -> String {
 }
 
 /// Request headers that S3 exposes as condition keys, with their key.
-const HEADER_KEYS: [(&str, &str); 6] = [
-    ("x-amz-acl", "s3:x-amz-acl"),
-    ("x-amz-copy-source", "s3:x-amz-copy-source"),
-    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+const HEADER_KEYS: [(&str, RequestKey); 8] = [
+    ("user-agent", RequestKey::UserAgent),
+    ("referer", RequestKey::Referer),
+    ("x-amz-acl", RequestKey::XAmzAcl),
+    ("x-amz-copy-source", RequestKey::XAmzCopySource),
+    (
+        "x-amz-metadata-directive",
+        RequestKey::XAmzMetadataDirective,
+    ),
     (
         "x-amz-server-side-encryption",
-        "s3:x-amz-server-side-encryption",
+        RequestKey::XAmzServerSideEncryption,
     ),
-    ("x-amz-storage-class", "s3:x-amz-storage-class"),
-    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+    ("x-amz-storage-class", RequestKey::XAmzStorageClass),
+    ("x-amz-content-sha256", RequestKey::XAmzContentSha256),
 ];
 
-/// The condition keys of one request made by `account` (inserted in the lower-case form the
-/// policy engine normalises them to, which saves it the work) (`name` is the user the policies
-/// resolve for).
+/// What a request says about itself, from which its condition keys are built.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub headers: &'a HeaderMap,
+    /// The raw query string (listing parameters become `s3:prefix` and friends).
+    pub query: Option<&'a str>,
+    pub client: Option<&'a ClientInfo>,
+    /// s3s's operation name (`ListObjectsV2`).
+    pub operation: &'a str,
+}
+
+/// The condition keys of one request made by `account`, those in `wanted` (inserted in the
+/// lower-case form the policy engine normalises them to, which saves it the work). A decision
+/// needs only the keys its policies reference (`Policy::request_keys`): building the others
+/// for every request would cost time and change nothing.
 #[must_use]
 pub fn request_conditions(
     account: Option<&Account>,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    client: Option<&ClientInfo>,
-    operation: &str,
+    facts: &RequestFacts<'_>,
+    wanted: RequestKeys,
 ) -> Conditions {
     let mut c = Conditions::new();
-    let username = account.and_then(principal_name);
+    let mut set = |key: RequestKey, value: &dyn Fn() -> String| {
+        if wanted.contains(key) {
+            c.insert_static(key.name(), value());
+        }
+    };
+    if let Some(u) = account.and_then(principal_name) {
+        set(RequestKey::Username, &|| u.to_owned());
+        set(RequestKey::Userid, &|| u.to_owned());
+    }
     let principal_type = match account {
         None => "Anonymous",
         Some(Account::Root) => "Account",
         Some(_) => "User",
     };
-    if let Some(u) = username {
-        c.insert_static("aws:username", u);
-        c.insert_static("aws:userid", u);
+    set(RequestKey::PrincipalType, &|| principal_type.to_owned());
+    if wanted.contains(RequestKey::CurrentTime) || wanted.contains(RequestKey::EpochTime) {
+        let (current_time, epoch) = current_time();
+        set(RequestKey::CurrentTime, &|| current_time.clone());
+        set(RequestKey::EpochTime, &|| epoch.clone());
     }
-    c.insert_static("aws:principaltype", principal_type);
-    let (current_time, epoch) = current_time();
-    c.insert_static("aws:currenttime", current_time);
-    c.insert_static("aws:epochtime", epoch);
-    if let Some(client) = client {
-        c.insert_static("aws:sourceip", client.remote.ip().to_string());
-        c.insert_static("aws:securetransport", client.secure.to_string());
+    if let Some(client) = facts.client {
+        set(RequestKey::SourceIp, &|| client.remote.ip().to_string());
+        set(RequestKey::SecureTransport, &|| client.secure.to_string());
     }
     // One pass over the headers rather than one lookup per key.
-    for (name, value) in headers {
-        let Ok(value) = value.to_str() else { continue };
-        match name.as_str() {
-            "user-agent" => c.insert_static("aws:useragent", value),
-            "referer" => c.insert_static("aws:referer", value),
-            n => match HEADER_KEYS.iter().find(|(h, _)| *h == n) {
-                Some((_, key)) => c.insert_static(key, value),
-                None => continue,
-            },
-        };
+    for (name, value) in facts.headers {
+        if let Some((_, key)) = HEADER_KEYS.iter().find(|(h, _)| *h == name.as_str())
+            && let Ok(value) = value.to_str()
+        {
+            set(*key, &|| value.to_owned());
+        }
     }
-    if matches!(operation, "ListObjects" | "ListObjectsV2") {
-        let pairs = query.map(query_pairs).unwrap_or_default();
+    let listing = [
+        RequestKey::Prefix,
+        RequestKey::Delimiter,
+        RequestKey::MaxKeys,
+    ];
+    if matches!(facts.operation, "ListObjects" | "ListObjectsV2")
+        && listing.iter().any(|k| wanted.contains(*k))
+    {
+        let pairs = facts.query.map(query_pairs).unwrap_or_default();
+        let param = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         // An absent prefix is the empty prefix, so that `s3:prefix` conditions see a value.
-        let prefix = pairs
-            .iter()
-            .find(|(k, _)| k == "prefix")
-            .map_or("", |(_, v)| v.as_str());
-        c.insert_static("s3:prefix", prefix);
-        for (param, key) in [("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
-            if let Some((_, v)) = pairs.iter().find(|(k, _)| k == param) {
-                c.insert(key, [v.as_str()]);
+        let prefix = param("prefix").unwrap_or("");
+        set(RequestKey::Prefix, &|| prefix.to_owned());
+        for (name, key) in [
+            ("delimiter", RequestKey::Delimiter),
+            ("max-keys", RequestKey::MaxKeys),
+        ] {
+            if let Some(v) = param(name) {
+                set(key, &|| v.to_owned());
             }
         }
     }
@@ -227,8 +257,8 @@ impl Authorizer {
     }
 
     /// Whether `account` (`None`: anonymous) may perform `action` on `resource` of `bucket`
-    /// with these conditions: its identity policies (narrowed by a service account's embedded
-    /// policy) or the bucket's policy must allow it, and no explicit Deny may match.
+    /// for a request with these facts: its identity policies (narrowed by a service account's
+    /// embedded policy) or the bucket's policy must allow it, and no explicit Deny may match.
     #[must_use]
     pub fn allows(
         &self,
@@ -236,7 +266,22 @@ impl Authorizer {
         bucket: Option<&str>,
         action: &str,
         resource: &str,
-        conditions: &Conditions,
+        facts: &RequestFacts<'_>,
+    ) -> bool {
+        self.decide(account, bucket, action, resource, |wanted| {
+            request_conditions(account, facts, wanted)
+        })
+    }
+
+    /// `allows`, with the request's condition keys made by `conditions_of`, which is told
+    /// which keys the policies of the decision reference.
+    pub fn decide(
+        &self,
+        account: Option<&Account>,
+        bucket: Option<&str>,
+        action: &str,
+        resource: &str,
+        conditions_of: impl FnOnce(RequestKeys) -> Conditions,
     ) -> bool {
         let policies = match account {
             None => Vec::new(),
@@ -245,19 +290,27 @@ impl Authorizer {
                 Some(p) => p,
             },
         };
-        let bucket_policy = bucket
-            .and_then(|b| self.iam.bucket_policy(b))
-            .map(|(_, p)| p);
-        let mut request = Request::new(action, resource, conditions);
+        let bucket_policy = bucket.and_then(|b| self.iam.bucket_policy_parsed(b));
+        let embedded = match account {
+            Some(Account::ServiceAccount {
+                embedded_policy: Some(p),
+                ..
+            }) => Some(p),
+            _ => None,
+        };
+        let wanted = policies
+            .iter()
+            .map(AsRef::as_ref)
+            .chain(embedded.map(AsRef::as_ref))
+            .chain(bucket_policy.as_deref())
+            .fold(RequestKeys::NONE, |keys, p| keys.union(p.request_keys()));
+        let conditions = conditions_of(wanted);
+        let mut request = Request::new(action, resource, &conditions);
         if let Some(name) = account.and_then(principal_name) {
             request = request.with_principal(name);
         }
         let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
-        if let Some(Account::ServiceAccount {
-            embedded_policy: Some(p),
-            ..
-        }) = account
-        {
+        if let Some(p) = embedded {
             check = check.session_policy(p);
         }
         if let Some(p) = &bucket_policy {
@@ -273,9 +326,9 @@ impl Authorizer {
         bucket: Option<&str>,
         action: &str,
         resource: &str,
-        conditions: &Conditions,
+        facts: &RequestFacts<'_>,
     ) -> Result<(), S3Error> {
-        if self.allows(account, bucket, action, resource, conditions) {
+        if self.allows(account, bucket, action, resource, facts) {
             return Ok(());
         }
         let who = match account {
@@ -312,14 +365,18 @@ impl crate::Tessera {
                 "the request carries no verified caller"
             ));
         };
-        let client = extensions.get::<ClientInfo>();
-        let conditions = request_conditions(Some(account), headers, None, client, action);
+        let facts = RequestFacts {
+            headers,
+            query: None,
+            client: extensions.get::<ClientInfo>(),
+            operation: action,
+        };
         self.authorizer.require(
             Some(account),
             Some(bucket),
             action,
             &resource_arn(Some(bucket), Some(key)),
-            &conditions,
+            &facts,
         )
     }
 }
@@ -359,14 +416,23 @@ mod tests {
 
     #[test]
     fn listing_conditions_come_from_the_query() {
+        let headers = HeaderMap::new();
+        let facts = |query, operation| RequestFacts {
+            headers: &headers,
+            query,
+            client: None,
+            operation,
+        };
+        let everything = RequestKeys::ALL;
         let c = request_conditions(
             Some(&Account::User {
                 name: "alice".into(),
             }),
-            &HeaderMap::new(),
-            Some("list-type=2&prefix=alice%2Fdocs%2F&delimiter=%2F&max-keys=10"),
-            None,
-            "ListObjectsV2",
+            &facts(
+                Some("list-type=2&prefix=alice%2Fdocs%2F&delimiter=%2F&max-keys=10"),
+                "ListObjectsV2",
+            ),
+            everything,
         );
         assert_eq!(c.get("s3:prefix"), Some(&["alice/docs/".to_owned()][..]));
         assert_eq!(c.get("s3:delimiter"), Some(&["/".to_owned()][..]));
@@ -374,11 +440,18 @@ mod tests {
         assert_eq!(c.get("aws:username"), Some(&["alice".to_owned()][..]));
         let none = request_conditions(
             Some(&Account::Root),
-            &HeaderMap::new(),
-            None,
-            None,
-            "ListObjects",
+            &facts(None, "ListObjects"),
+            everything,
         );
         assert_eq!(none.get("s3:prefix"), Some(&[String::new()][..]));
+        let only_prefix = request_conditions(
+            Some(&Account::User {
+                name: "alice".into(),
+            }),
+            &facts(Some("prefix=a%2F&delimiter=%2F"), "ListObjectsV2"),
+            RequestKeys::NONE.with(RequestKey::Prefix),
+        );
+        assert_eq!(only_prefix.len(), 1, "only the wanted key is built");
+        assert_eq!(only_prefix.get("s3:prefix"), Some(&["a/".to_owned()][..]));
     }
 }

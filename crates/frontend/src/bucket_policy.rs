@@ -88,10 +88,9 @@ impl Tessera {
             ));
         }
         // Public: an anonymous request may read objects or list the bucket.
-        let nothing = Conditions::new();
         let anonymous = |action: &str, resource: &str| {
             self.authorizer
-                .allows(None, Some(&bucket), action, resource, &nothing)
+                .decide(None, Some(&bucket), action, resource, |_| Conditions::new())
         };
         let is_public = anonymous(
             "s3:GetObject",

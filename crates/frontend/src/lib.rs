@@ -25,7 +25,7 @@ use tessera_storage::ObjectBackend;
 
 pub use access::{AccessGate, CallerAccount, OperationSlot};
 pub use auth::KeyStore;
-pub use authorize::{Authorizer, ClientInfo, request_conditions};
+pub use authorize::{Authorizer, ClientInfo, RequestFacts, request_conditions};
 pub use error::FrontendError;
 
 /// Limits the frontend enforces on top of s3s.

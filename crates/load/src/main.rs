@@ -25,7 +25,7 @@ use clap::{ArgGroup, Parser};
 
 use crate::baseline::HyperBaseline;
 use crate::client::{Endpoint, S3Client};
-use crate::report::{FSYNC, HYPER, Report, RunInfo, TARGET};
+use crate::report::{AS_ROOT, FSYNC, HYPER, INTERLEAVED_ROUNDS, Report, RunInfo, TARGET};
 use crate::scenarios::{
     Bounds, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
 };
@@ -290,17 +290,42 @@ async fn measure(
         let mut results = Vec::new();
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
-                if let Some(s3) = s3 {
-                    eprintln!("{TARGET} {scenario} c={c} …");
-                    let client = match (scenario, &user_s3) {
-                        (Scenario::Get4kUser, Some(user)) => user,
-                        _ => s3,
-                    };
-                    let op = make_op(client, scenario, plan.put_keys);
-                    results.push(
-                        scenarios::run_http(TARGET, scenario, s3.endpoint(), c, plan.bounds, op)
+                match (s3, scenario, &user_s3) {
+                    (Some(s3), Scenario::Get4kUser, Some(user)) => {
+                        // Compared with root's GET of the same size, interleaved.
+                        eprintln!("{TARGET} {scenario} c={c} (interleaved with {AS_ROOT}) …");
+                        // The same object, signed by either identity.
+                        let as_user = make_op(user, scenario, plan.put_keys);
+                        let as_root = make_op(s3, scenario, plan.put_keys);
+                        results.extend(
+                            scenarios::run_http_interleaved(
+                                scenario,
+                                s3.endpoint(),
+                                c,
+                                plan.bounds,
+                                INTERLEAVED_ROUNDS,
+                                (TARGET, as_user),
+                                (AS_ROOT, as_root),
+                            )
                             .await,
-                    );
+                        );
+                    }
+                    (Some(s3), _, _) => {
+                        eprintln!("{TARGET} {scenario} c={c} …");
+                        let op = make_op(s3, scenario, plan.put_keys);
+                        results.push(
+                            scenarios::run_http(
+                                TARGET,
+                                scenario,
+                                s3.endpoint(),
+                                c,
+                                plan.bounds,
+                                op,
+                            )
+                            .await,
+                        );
+                    }
+                    (None, _, _) => {}
                 }
                 match (scenario, &hyper_s3, &scratch) {
                     (Scenario::Get4k | Scenario::Get1m, Some(h), _) => {

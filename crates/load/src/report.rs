@@ -12,6 +12,10 @@ use crate::scenarios::{Measurement, Scenario};
 pub const TARGET: &str = "tessera";
 pub const HYPER: &str = "hyper-baseline";
 pub const FSYNC: &str = "fsync-ceiling";
+/// Root's GET run in the slices between another identity's (see `run_http_interleaved`).
+pub const AS_ROOT: &str = "tessera-as-root";
+/// Slices of an interleaved comparison.
+pub const INTERLEAVED_ROUNDS: u32 = 6;
 
 /// Conditions of the run, printed above the table.
 #[derive(Clone, Debug, Serialize)]
@@ -178,7 +182,7 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
             value: ratio(results, HYPER, Scenario::Get1m, c, |m| m.bytes_per_sec),
         });
         let as_user = find(results, TARGET, Scenario::Get4kUser, c);
-        let as_root = find(results, TARGET, Scenario::Get4k, c);
+        let as_root = find(results, AS_ROOT, Scenario::Get4kUser, c);
         out.push(Ratio {
             name: "tessera get4k as IAM user / as root",
             scenario: Scenario::Get4kUser,
@@ -222,6 +226,7 @@ mod tests {
             m(TARGET, Scenario::Get1m, 16, 0.0, 300.0),
             m(HYPER, Scenario::Get1m, 16, 0.0, 600.0),
             m(TARGET, Scenario::Get4kUser, 16, 475.0, 0.0),
+            m(AS_ROOT, Scenario::Get4kUser, 16, 500.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
         assert_eq!(r.len(), 8);

@@ -30,7 +30,8 @@ pub enum Scenario {
     Get4k,
     Put4k,
     Get1m,
-    /// GET 4 KiB as an IAM user under the home-directory policy (compared with `get4k` as root).
+    /// GET 4 KiB as an IAM user under the home-directory policy, in slices interleaved with
+    /// the same GET as root (`tessera-as-root`), which it is compared with.
     #[serde(rename = "get4k-user")]
     Get4kUser,
 }
@@ -222,6 +223,57 @@ pub async fn run_http(
     bounds: Bounds,
     make_op: MakeOp,
 ) -> Measurement {
+    let (tally, elapsed) = run_tally(endpoint, concurrency, bounds, make_op).await;
+    Measurement::from_tally(target, scenario.name(), concurrency, tally, elapsed)
+}
+
+/// Two closed-loop loads compared with each other (the same GET signed by two identities):
+/// the time is cut into `rounds` slices run in the order A B B A A B …, so that drift on a
+/// noisy machine (a neighbour, the allocator's state after the previous run) hits both sides
+/// alike. Returns the measurement of `a` and of `b`, each over all of its slices.
+pub async fn run_http_interleaved(
+    scenario: Scenario,
+    endpoint: &Endpoint,
+    concurrency: usize,
+    bounds: Bounds,
+    rounds: u32,
+    a: (&str, MakeOp),
+    b: (&str, MakeOp),
+) -> [Measurement; 2] {
+    let rounds = rounds.max(2);
+    let slice = Bounds {
+        duration: bounds.duration / rounds,
+        max_requests: (bounds.max_requests / u64::from(rounds)).max(1),
+        op_timeout: bounds.op_timeout,
+    };
+    let mut totals = [
+        (Tally::default(), Duration::ZERO),
+        (Tally::default(), Duration::ZERO),
+    ];
+    for round in 0..rounds {
+        // 0: A B, 1: B A, 2: A B, ...
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            let op = if side == 0 { a.1.clone() } else { b.1.clone() };
+            let (tally, elapsed) = run_tally(endpoint, concurrency, slice, op).await;
+            totals[side].0.merge(tally);
+            totals[side].1 += elapsed;
+        }
+    }
+    let [(ta, ea), (tb, eb)] = totals;
+    [
+        Measurement::from_tally(a.0, scenario.name(), concurrency, ta, ea),
+        Measurement::from_tally(b.0, scenario.name(), concurrency, tb, eb),
+    ]
+}
+
+/// One closed-loop run: what the workers saw, and how long it took.
+async fn run_tally(
+    endpoint: &Endpoint,
+    concurrency: usize,
+    bounds: Bounds,
+    make_op: MakeOp,
+) -> (Tally, Duration) {
     let budget = Arc::new(Budget::new(bounds.max_requests));
     let ready = Arc::new(Barrier::new(concurrency + 1));
     let go = Arc::new(Barrier::new(concurrency + 1));
@@ -265,7 +317,7 @@ pub async fn run_http(
             Err(e) => total.failure(|| format!("worker failed: {e}")),
         }
     }
-    Measurement::from_tally(target, scenario.name(), concurrency, total, start.elapsed())
+    (total, start.elapsed())
 }
 
 async fn http_step(

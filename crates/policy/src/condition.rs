@@ -309,6 +309,19 @@ impl PartialEq for ConditionClause {
 }
 
 impl ConditionClause {
+    /// Adds the normalised keys this clause reads: its own and its operands' `${…}` variables.
+    pub(crate) fn collect_keys(&self, out: &mut Vec<Box<str>>) {
+        out.push(self.key.lookup.as_str().into());
+        let patterns: Vec<&Pattern> = match &self.operands {
+            Operands::Text(operands) => operands.iter().map(|o| &o.pattern).collect(),
+            Operands::Arns(operands) => operands.iter().map(|o| &o.whole).collect(),
+            _ => Vec::new(),
+        };
+        for pattern in patterns {
+            out.extend(pattern.variable_keys().iter().cloned());
+        }
+    }
+
     /// The key this clause tests.
     pub(crate) fn key(&self) -> &ConditionKey {
         &self.key

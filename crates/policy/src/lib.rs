@@ -87,6 +87,7 @@ mod json;
 mod keys;
 mod pattern;
 mod policy;
+mod request_keys;
 mod resource;
 mod statement;
 
@@ -100,4 +101,5 @@ pub use pattern::MAX_VARIABLE_EXPANSIONS;
 pub use policy::{
     MAX_POLICY_DOCUMENT_BYTES, MAX_SESSION_POLICY_BYTES, POLICY_VERSION, Policy, PolicyKind,
 };
+pub use request_keys::{RequestKey, RequestKeys};
 pub use resource::{KMS_ARN_PREFIX, S3_ARN_PREFIX};

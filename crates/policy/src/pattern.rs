@@ -144,6 +144,11 @@ impl Pattern {
         !self.variables.is_empty()
     }
 
+    /// The normalised condition keys its `${…}` variables read.
+    pub(crate) fn variable_keys(&self) -> &[Box<str>] {
+        &self.variables
+    }
+
     /// Whether `text` matches under some substitution of the variables.
     pub(crate) fn matches(&self, text: &str, scope: &VariableScope<'_>, case: Case) -> bool {
         self.any_expansion(scope, |choices| glob(&self.parts, choices, text, case))
@@ -163,6 +168,21 @@ impl Pattern {
     ) -> bool {
         if self.variables.is_empty() {
             return test(&[]);
+        }
+        // One variable (`home/${aws:username}/*`): every request of a home-directory policy
+        // comes here, so try its values without building the odometer.
+        if let [key] = self.variables.as_slice() {
+            let values = scope.conditions.get_normalized(key).unwrap_or_default();
+            if values.len() > MAX_VARIABLE_EXPANSIONS
+                && values.iter().filter(|v| !v.is_empty()).count() > MAX_VARIABLE_EXPANSIONS
+            {
+                scope.overflowed.set(true);
+                return false;
+            }
+            return values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .any(|v| test(&[v.as_str()]));
         }
         let mut candidates: Vec<Vec<&str>> = Vec::with_capacity(self.variables.len());
         let mut combinations: usize = 1;

@@ -9,6 +9,7 @@ use crate::decision::{Decision, Request};
 use crate::error::{Location, PolicyError};
 use crate::json::{Json, collect_fields, write_string, wrong_type};
 use crate::pattern::VariableScope;
+use crate::request_keys::{RequestKey, RequestKeys};
 use crate::resource::RequestResource;
 use crate::statement::{Effect, PreparedRequest, Statement};
 
@@ -39,6 +40,11 @@ pub struct Policy {
     kind: PolicyKind,
     id: Option<String>,
     statements: Vec<Statement>,
+    /// The normalised condition keys any statement reads, sorted and without duplicates: a
+    /// request need not carry the others (see [`Policy::references_key`]).
+    keys: Box<[Box<str>]>,
+    /// The same, for the keys a server derives from every request.
+    request_keys: RequestKeys,
 }
 
 impl Policy {
@@ -111,11 +117,7 @@ impl Policy {
         for (index, value) in statement_values.into_iter().enumerate() {
             statements.push(Statement::parse(value, index, kind)?);
         }
-        let policy = Policy {
-            kind,
-            id,
-            statements: without_duplicates(statements),
-        };
+        let policy = Policy::from_statements(kind, id, without_duplicates(statements));
         if kind == PolicyKind::Session {
             let size = policy.to_canonical_json().len();
             if size > MAX_SESSION_POLICY_BYTES {
@@ -219,11 +221,51 @@ impl Policy {
             kind.get_or_insert(policy.kind);
             statements.extend(policy.statements.iter().cloned());
         }
-        Policy {
-            kind: kind.unwrap_or(PolicyKind::Identity),
-            id: None,
-            statements: without_duplicates(statements),
+        Policy::from_statements(
+            kind.unwrap_or(PolicyKind::Identity),
+            None,
+            without_duplicates(statements),
+        )
+    }
+
+    fn from_statements(kind: PolicyKind, id: Option<String>, statements: Vec<Statement>) -> Policy {
+        let mut keys = Vec::new();
+        for statement in &statements {
+            statement.collect_keys(&mut keys);
         }
+        keys.sort_unstable();
+        keys.dedup();
+        let request_keys = keys
+            .iter()
+            .filter_map(|k| RequestKey::from_name(k))
+            .fold(RequestKeys::NONE, RequestKeys::with);
+        Policy {
+            kind,
+            id,
+            statements,
+            keys: keys.into_boxed_slice(),
+            request_keys,
+        }
+    }
+
+    /// Whether any statement reads the condition key `key` (given in its normalised form:
+    /// lower-case up to the first `/`, as [`crate::Conditions`] stores keys), in a condition or
+    /// as a `${…}` variable. A request context may leave out every key no policy of the
+    /// decision references: the decision is the same.
+    #[must_use]
+    pub fn references_key(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| &**k == key)
+    }
+
+    /// Which of the keys a server derives from every request the policy reads.
+    #[must_use]
+    pub fn request_keys(&self) -> RequestKeys {
+        self.request_keys
+    }
+
+    /// The normalised condition keys the policy reads, sorted.
+    pub fn referenced_keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| &**k)
     }
 
     /// MinIO's check for a bucket policy being set on `bucket`: every resource must refer to

@@ -33,6 +33,11 @@ pub(crate) struct ResourcePattern {
 }
 
 impl ResourcePattern {
+    /// The normalised condition keys its `${…}` variables read.
+    pub(crate) fn variable_keys(&self) -> &[Box<str>] {
+        self.path.variable_keys()
+    }
+
     /// Parses a resource as written; the error says why it is not valid.
     pub(crate) fn parse(text: &str) -> Result<ResourcePattern, String> {
         let (kind, path_text) = if text == "*" {

@@ -90,6 +90,21 @@ const FIELDS: [&str; 8] = [
 ];
 
 impl Statement {
+    /// Adds the normalised condition keys the statement reads (conditions and `${…}` variables
+    /// of its resources and condition values); no other key can change how it decides.
+    pub(crate) fn collect_keys(&self, out: &mut Vec<Box<str>>) {
+        if let ResourceClause::Resource(patterns) | ResourceClause::NotResource(patterns) =
+            &self.resources
+        {
+            for pattern in patterns {
+                out.extend(pattern.variable_keys().iter().cloned());
+            }
+        }
+        for clause in &self.conditions {
+            clause.collect_keys(out);
+        }
+    }
+
     /// Parses and validates statement number `index` of a policy of the given kind.
     pub(crate) fn parse(
         json: &Json,
