@@ -86,6 +86,8 @@ def server(tmp_path_factory) -> Server:
     env.update(
         TESSERA_ROOT_USER=access_key,
         TESSERA_ROOT_PASSWORD=secret_key,
+        # STS credentials may live as little as one second, so expiry is tested without waiting.
+        TESSERA_STS_DURATION_MIN="1s",
         RUST_LOG=os.environ.get("RUST_LOG", "warn"),
     )
     with open(stdout_log, "wb") as out, open(stderr_log, "wb") as err:

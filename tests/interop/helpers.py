@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import struct
 import subprocess
@@ -16,7 +17,7 @@ from urllib.parse import quote, urlencode
 import boto3
 import pytest
 import requests
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -113,15 +114,17 @@ def xml_error(resp: requests.Response) -> tuple[str, str]:
 
 
 def make_s3_client(server, access_key: str | None = None, secret_key: str | None = None,
-                   **config):
-    """A boto3 S3 client for the test server (path style, us-east-1); `config` goes to
-    botocore's Config, e.g. signature_version="s3v4"."""
+                   session_token: str | None = None, **config):
+    """A boto3 S3 client for the test server (path style, us-east-1); `session_token` is sent
+    as X-Amz-Security-Token (temporary credentials); `config` goes to botocore's Config, e.g.
+    signature_version="s3v4"."""
     return boto3.client(
         "s3",
         endpoint_url=server.endpoint,
         region_name=server.region,
         aws_access_key_id=access_key if access_key is not None else server.access_key,
         aws_secret_access_key=secret_key if secret_key is not None else server.secret_key,
+        aws_session_token=session_token,
         config=Config(
             s3={"addressing_style": "path"},
             retries={"max_attempts": 2, "mode": "standard"},
@@ -130,6 +133,92 @@ def make_s3_client(server, access_key: str | None = None, secret_key: str | None
             **config,
         ),
     )
+
+
+STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+STS_VERSION = "2011-06-15"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+def sts_request(server, params, access_key: str | None = None, secret_key: str | None = None,
+                session_token: str | None = None, service: str = "sts", body: bool = True,
+                query=None, data: bytes | None = None, region: str | None = None
+                ) -> requests.Response:
+    """POST / to the STS endpoint, the way boto3's query protocol does it.
+
+    `params` (a dict or a list of pairs) is form-encoded into the body (body=True) or into the
+    query string (body=False); `query` adds parameters to the query string besides; `data` is a
+    raw body sent instead of the encoded params. With access_key the request is signed with
+    botocore's SigV4Auth for `service` and `region` (default: the server's): no
+    x-amz-content-sha256 header, so the server hashes the body itself; a session_token goes into
+    the signed X-Amz-Security-Token header. Without access_key it is sent unsigned."""
+    pairs = list(params.items()) if isinstance(params, dict) else list(params or [])
+    qpairs = list(query.items()) if isinstance(query, dict) else list(query or [])
+    if not body:
+        qpairs = pairs + qpairs
+    url = server.endpoint + "/"
+    if qpairs:
+        url += "?" + urlencode(qpairs, quote_via=quote, safe="~")
+    if data is None:
+        data = urlencode(pairs).encode() if body else b""
+    req = AWSRequest(method="POST", url=url, data=data,
+                     headers={"Content-Type": FORM_CONTENT_TYPE})
+    if access_key is not None:
+        creds = Credentials(access_key, secret_key or "", session_token)
+        SigV4Auth(creds, service, server.region if region is None else region).add_auth(req)
+    return requests.post(url, headers=dict(req.headers.items()), data=data, timeout=60)
+
+
+def sts_xml(resp: requests.Response) -> ET.Element:
+    """The parsed STS response body (success or error)."""
+    return ET.fromstring(resp.content)
+
+
+def sts_credentials(resp: requests.Response, action: str = "AssumeRole") -> dict[str, str]:
+    """AccessKeyId, SecretAccessKey, SessionToken and Expiration of a successful STS reply."""
+    assert resp.status_code == 200, resp.text
+    creds = sts_xml(resp).find(f"{STS_NS}{action}Result/{STS_NS}Credentials")
+    assert creds is not None, resp.text
+    out = {}
+    for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"):
+        value = creds.findtext(f"{STS_NS}{name}")
+        assert value, f"{name} missing or empty in {resp.text}"
+        out[name] = value
+    return out
+
+
+def sts_error(resp: requests.Response) -> tuple[str, str]:
+    """(Code, Message) of an STS ErrorResponse body; ("", body) when it is not one."""
+    try:
+        root = sts_xml(resp)
+    except ET.ParseError:
+        return "", resp.text
+    if root.tag != f"{STS_NS}ErrorResponse":
+        return "", resp.text
+    return (root.findtext(f"{STS_NS}Error/{STS_NS}Code") or "",
+            root.findtext(f"{STS_NS}Error/{STS_NS}Message") or "")
+
+
+class _BodyResponse:
+    """The little of urllib3's response that minio.crypto.DecryptReader reads."""
+
+    def __init__(self, content: bytes):
+        self._buf = io.BytesIO(content)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._buf.read(n)
+
+    def close(self) -> None:
+        pass
+
+    def release_conn(self) -> None:
+        pass
+
+
+def madmin_decrypt(content: bytes, secret_key: str) -> bytes:
+    """Decrypt a madmin-encrypted admin API reply body with minio-py's implementation."""
+    from minio.crypto import decrypt
+    return decrypt(_BodyResponse(content), secret_key)
 
 
 @dataclass
