@@ -8,9 +8,10 @@ use std::sync::{Arc, OnceLock};
 
 use s3s::S3Result;
 use s3s::access::{S3Access, S3AccessContext};
-use tessera_iam::Account;
+use tessera_iam::{Account, is_temporary_key};
 
 use crate::authorize::{Authorizer, ClientInfo, RequestFacts, Target, action_of, resource_arn};
+use crate::session::{session_token, signed_account};
 
 /// The verified caller of a request, for handlers that authorise more than the gate did.
 #[derive(Debug, Clone)]
@@ -74,6 +75,16 @@ impl S3Access for AccessGate {
                 "object keys must not contain NUL or control characters other than tab, newline and carriage return"
             ));
         }
+        if name == "PostObject"
+            && cx
+                .credentials()
+                .is_some_and(|c| is_temporary_key(&c.access_key))
+        {
+            return Err(s3s::s3_error!(
+                InvalidRequest,
+                "POST Object uploads cannot carry a session token, so temporary credentials cannot sign them: upload with PUT or a presigned URL instead"
+            ));
+        }
         let Some((action, target)) = action_of(&name) else {
             return Err(s3s::s3_error!(
                 NotImplemented,
@@ -81,8 +92,19 @@ impl S3Access for AccessGate {
             ));
         };
         // Anonymous requests get only what a bucket policy grants to everyone.
+        let token = session_token(cx.headers(), cx.uri().query());
         let account = match cx.credentials() {
-            Some(credentials) => Some(self.authorizer.account(&credentials.access_key)?),
+            Some(credentials) => Some(signed_account(
+                self.authorizer.iam(),
+                &credentials.access_key,
+                token.as_deref(),
+            )?),
+            None if token.is_some() => {
+                return Err(s3s::s3_error!(
+                    AccessDenied,
+                    "a session token was sent without an access key: sign the request with the temporary credentials"
+                ));
+            }
             None => None,
         };
         let client = cx.extensions_mut().get::<ClientInfo>().copied();

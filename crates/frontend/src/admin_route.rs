@@ -7,9 +7,11 @@ use http::{HeaderValue, Method, StatusCode, Uri};
 use s3s::route::S3Route;
 use s3s::{Body, S3Request, S3Response, S3Result, s3_error};
 use tessera_admin::{AdminApi, AdminRequest};
-use tessera_iam::KeyLookup;
+use tessera_iam::{KeyLookup, is_temporary_key};
 
 use crate::authorize::{Authorizer, query_pairs};
+use crate::session::{session_token, signed_account};
+use crate::sts_route::{StsRoute, is_sts_request};
 
 /// Prefix of every admin call.
 pub const ADMIN_PREFIX: &str = "/minio/admin/v3/";
@@ -29,18 +31,45 @@ impl AdminRoute {
     }
 }
 
+/// The composite route s3s is given: the admin API and the STS endpoint.
+pub struct Routes {
+    pub admin: AdminRoute,
+    pub sts: StsRoute,
+}
+
 #[async_trait::async_trait]
-impl S3Route for AdminRoute {
+impl S3Route for Routes {
     fn is_match(
         &self,
-        _method: &Method,
+        method: &Method,
         uri: &Uri,
-        _headers: &http::HeaderMap,
+        headers: &http::HeaderMap,
         _extensions: &mut http::Extensions,
     ) -> bool {
-        uri.path().starts_with(ADMIN_PREFIX)
+        uri.path().starts_with(ADMIN_PREFIX) || is_sts_request(method, uri, headers)
     }
 
+    async fn check_access(&self, req: &mut S3Request<Body>) -> S3Result<()> {
+        // STS takes unsigned requests (and answers them itself); admin calls must be signed.
+        if req.credentials.is_none() && req.uri.path().starts_with(ADMIN_PREFIX) {
+            return Err(s3_error!(
+                AccessDenied,
+                "admin calls must be signed with an access key"
+            ));
+        }
+        Ok(())
+    }
+
+    async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
+        if req.uri.path().starts_with(ADMIN_PREFIX) {
+            self.admin.call(req).await
+        } else {
+            self.sts.call(req).await
+        }
+    }
+}
+
+impl AdminRoute {
     async fn call(&self, mut req: S3Request<Body>) -> S3Result<S3Response<Body>> {
         let Some(credentials) = req.credentials.take() else {
             return Err(s3_error!(
@@ -48,9 +77,18 @@ impl S3Route for AdminRoute {
                 "admin calls must be signed with an access key"
             ));
         };
-        let KeyLookup::Active { account, secret } =
-            self.authorizer.iam().lookup(&credentials.access_key)
-        else {
+        let iam = self.authorizer.iam();
+        let token = session_token(&req.headers, req.uri.query());
+        let account = signed_account(iam, &credentials.access_key, token.as_deref())?;
+        let secret = if is_temporary_key(&credentials.access_key) {
+            iam.temporary_secret(&credentials.access_key)
+        } else {
+            match iam.lookup(&credentials.access_key) {
+                KeyLookup::Active { secret, .. } => Some(secret),
+                _ => None,
+            }
+        };
+        let Some(secret) = secret else {
             return Err(s3_error!(
                 InvalidAccessKeyId,
                 "the access key is not active"

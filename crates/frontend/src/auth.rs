@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use s3s::S3Result;
 use s3s::auth::{S3Auth, SecretKey};
-use tessera_iam::{IamSystem, KeyLookup};
+use tessera_iam::{IamSystem, KeyLookup, is_temporary_key};
 
 /// Answers secret lookups for signature verification.
 #[derive(Clone)]
@@ -25,6 +25,16 @@ impl KeyStore {
 #[async_trait::async_trait]
 impl S3Auth for KeyStore {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if is_temporary_key(access_key) {
+            // Derived from the key ring; the session token is checked by the access gate.
+            return match self.iam.temporary_secret(access_key) {
+                Some(secret) => Ok(SecretKey::from(secret.expose())),
+                None => Err(s3s::s3_error!(
+                    InvalidAccessKeyId,
+                    "these temporary credentials were signed by a key this server no longer has: request new ones"
+                )),
+            };
+        }
         match self.iam.lookup(access_key) {
             KeyLookup::Active { secret, .. } => Ok(SecretKey::from(secret.expose())),
             KeyLookup::Disabled => Err(s3s::s3_error!(

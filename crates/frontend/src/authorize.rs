@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use s3s::{S3Error, s3_error};
-use tessera_iam::{Account, IamSystem, KeyLookup};
+use tessera_iam::{Account, IamSystem};
 use tessera_policy::{AccessCheck, Conditions, Request, RequestKey, RequestKeys};
 
 /// Facts about the connection, put into each request's extensions by the server.
@@ -201,6 +201,7 @@ fn principal_name(account: &Account) -> Option<&str> {
         Account::Root => None,
         Account::User { name } => Some(name),
         Account::ServiceAccount { parent, .. } => Some(parent),
+        Account::Temporary(session) => Some(&session.claims.parent),
     }
 }
 
@@ -238,24 +239,6 @@ impl Authorizer {
         &self.iam
     }
 
-    /// The account behind an access key whose signature s3s has already verified.
-    pub fn account(&self, access_key: &str) -> Result<Account, S3Error> {
-        match self.iam.account_of(access_key) {
-            Ok(account) => Ok(account),
-            Err(KeyLookup::Disabled) => Err(s3_error!(
-                InvalidAccessKeyId,
-                "the account of this access key is disabled"
-            )),
-            Err(KeyLookup::Expired) => {
-                Err(s3_error!(InvalidAccessKeyId, "this access key has expired"))
-            }
-            Err(_) => Err(s3_error!(
-                InvalidAccessKeyId,
-                "the access key is not known to this server"
-            )),
-        }
-    }
-
     /// Whether `account` (`None`: anonymous) may perform `action` on `resource` of `bucket`
     /// for a request with these facts: its identity policies (narrowed by a service account's
     /// embedded policy) or the bucket's policy must allow it, and no explicit Deny may match.
@@ -283,21 +266,19 @@ impl Authorizer {
         resource: &str,
         conditions_of: impl FnOnce(RequestKeys) -> Conditions,
     ) -> bool {
-        let policies = match account {
-            None => Vec::new(),
+        // A service account's embedded policy and a session's policy narrow the same way.
+        let narrowing = account.and_then(Account::narrowing_policy);
+        let (policies, owner) = match account {
+            None => (Vec::new(), false),
             Some(a) => match self.iam.policies_for(a) {
-                None => return true,
-                Some(p) => p,
+                // The owner may do everything its session policy (if any) allows.
+                None if narrowing.is_none() => return true,
+                None => (Vec::new(), true),
+                Some(p) => (p, false),
             },
         };
         let bucket_policy = bucket.and_then(|b| self.iam.bucket_policy_parsed(b));
-        let embedded = match account {
-            Some(Account::ServiceAccount {
-                embedded_policy: Some(p),
-                ..
-            }) => Some(p),
-            _ => None,
-        };
+        let embedded = narrowing;
         let wanted = policies
             .iter()
             .map(AsRef::as_ref)
@@ -310,6 +291,9 @@ impl Authorizer {
             request = request.with_principal(name);
         }
         let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
+        if owner {
+            check = check.owner();
+        }
         if let Some(p) = embedded {
             check = check.session_policy(p);
         }
@@ -340,6 +324,10 @@ impl Authorizer {
             }) => {
                 format!("service account `{access_key}` of `{parent}`")
             }
+            Some(Account::Temporary(session)) => format!(
+                "temporary credentials `{}` of `{}`",
+                session.claims.access_key, session.claims.parent
+            ),
         };
         Err(s3_error!(
             AccessDenied,

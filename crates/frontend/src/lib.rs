@@ -16,17 +16,25 @@ mod listing;
 mod multipart;
 mod objects;
 mod s3;
+mod session;
+mod sts_route;
 
 use std::sync::Arc;
 
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tessera_iam::IamSystem;
 use tessera_storage::ObjectBackend;
+use tessera_sts::Sts;
+
+use crate::sts_route::StsRoute;
 
 pub use access::{AccessGate, CallerAccount, OperationSlot};
 pub use auth::KeyStore;
 pub use authorize::{Authorizer, ClientInfo, RequestFacts, request_conditions};
 pub use error::FrontendError;
+pub use session::{SESSION_TOKEN, session_token};
+pub use sts_route::{MAX_STS_BODY, RequestId, is_sts_request, sts_error_envelope};
+pub use tessera_sts::{DurationBounds as StsDurationBounds, StsConfig};
 
 /// Limits the frontend enforces on top of s3s.
 #[derive(Debug, Clone)]
@@ -35,6 +43,8 @@ pub struct FrontendOptions {
     pub max_object_size: u64,
     /// The region this server reports (`MINIO_REGION`); unset means `us-east-1`.
     pub region: Option<String>,
+    /// STS settings (durations, the region AssumeRole signatures must name).
+    pub sts: StsConfig,
 }
 
 impl Default for FrontendOptions {
@@ -42,6 +52,7 @@ impl Default for FrontendOptions {
         Self {
             max_object_size: 5 * 1024 * 1024 * 1024,
             region: None,
+            sts: StsConfig::default(),
         }
     }
 }
@@ -80,9 +91,14 @@ pub fn build_service(
     let authorizer = Authorizer::new(Arc::clone(&iam));
     let admin =
         tessera_admin::AdminApi::new(Arc::clone(&iam), tessera_admin::PayloadCipher::default());
+    let sts_config = options.sts.clone();
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
-    builder.set_auth(KeyStore::new(iam));
+    builder.set_auth(KeyStore::new(Arc::clone(&iam)));
     builder.set_access(AccessGate::new(authorizer.clone()));
-    builder.set_route(admin_route::AdminRoute::new(admin, authorizer));
+    let sts = StsRoute::new(Sts::new(Arc::clone(&iam), sts_config), Arc::clone(&iam));
+    builder.set_route(admin_route::Routes {
+        admin: admin_route::AdminRoute::new(admin, authorizer),
+        sts,
+    });
     builder.build()
 }

@@ -7,8 +7,10 @@
 
 mod error;
 mod model;
+mod sessions;
 mod store;
 mod system;
+mod temporary;
 
 pub use error::{IamError, IamResult};
 pub use model::{
@@ -16,6 +18,8 @@ pub use model::{
     ServiceAccountRecord, Status, UserRecord, now_secs,
 };
 pub use store::{Change, IamStore, RedbIamStore};
-pub use system::{
-    Account, IamSystem, KeyLookup, MappingUpdate, RootAccount, TEMPORARY_KEY_PREFIX, UserSummary,
+pub use system::{Account, IamSystem, KeyLookup, MappingUpdate, RootAccount, UserSummary};
+pub use temporary::{
+    Flow, MAX_SESSION_TOKEN_BYTES, RevocationRecord, SessionClaims, SessionRefusal, SigningKeyInfo,
+    TEMPORARY_KEY_PREFIX, TemporaryCredentials, TemporarySession, is_temporary_key,
 };

@@ -13,9 +13,10 @@ use tessera_policy::Policy;
 use crate::error::{IamError, IamResult};
 use crate::model::*;
 use crate::store::{Change, IamStore};
-
-/// Prefix reserved for temporary (STS) access keys, as AWS marks them.
-pub const TEMPORARY_KEY_PREFIX: &str = "ASIA";
+use crate::temporary::{
+    KEY_RING_KEY, KeyRing, REVOCATIONS_PREFIX, RevocationRecord, SessionCache, StoredKeyRing,
+    TEMPORARY_KEY_PREFIX, TemporarySession, new_stored_ring,
+};
 
 /// The root account, configured outside the store.
 #[derive(Debug, Clone)]
@@ -37,6 +38,23 @@ pub enum Account {
         /// Narrows the parent's policies when present.
         embedded_policy: Option<Arc<Policy>>,
     },
+    /// Temporary credentials from STS, verified with their session token.
+    Temporary(Arc<TemporarySession>),
+}
+
+impl Account {
+    /// The policy that narrows the account's policies (they must both allow a request): a
+    /// service account's embedded policy, or a session's policy.
+    #[must_use]
+    pub fn narrowing_policy(&self) -> Option<&Arc<Policy>> {
+        match self {
+            Account::ServiceAccount {
+                embedded_policy, ..
+            } => embedded_policy.as_ref(),
+            Account::Temporary(session) => session.session_policy.as_ref(),
+            Account::Root | Account::User { .. } => None,
+        }
+    }
 }
 
 /// The result of looking up an access key for a signature check.
@@ -48,9 +66,13 @@ pub enum KeyLookup {
     Unknown,
 }
 
-#[derive(Default)]
-struct Cache {
-    users: BTreeMap<String, UserRecord>,
+pub(crate) struct Cache {
+    /// The STS signing keys, as stored and ready to use.
+    pub(crate) stored_ring: StoredKeyRing,
+    pub(crate) ring: Arc<KeyRing>,
+    /// STS revocations, by parent.
+    pub(crate) revocations: BTreeMap<String, RevocationRecord>,
+    pub(crate) users: BTreeMap<String, UserRecord>,
     groups: BTreeMap<String, GroupRecord>,
     policies: BTreeMap<String, PolicyRecord>,
     /// The stored policies, parsed.
@@ -76,12 +98,14 @@ pub struct UserSummary {
 /// The identity system of one node.
 pub struct IamSystem {
     store: Arc<dyn IamStore>,
-    root: RootAccount,
+    pub(crate) root: RootAccount,
     cache: RwLock<Cache>,
     writer: Mutex<()>,
+    /// Temporary sessions verified on this node.
+    pub(crate) sessions: SessionCache,
 }
 
-fn encode<T: Serialize>(v: &T) -> IamResult<Option<Vec<u8>>> {
+pub(crate) fn encode<T: Serialize>(v: &T) -> IamResult<Option<Vec<u8>>> {
     Ok(Some(serde_json::to_vec(v)?))
 }
 
@@ -117,14 +141,29 @@ impl IamSystem {
     /// Loads every record from `store` into the cache.
     pub fn open(store: Arc<dyn IamStore>, root: RootAccount) -> IamResult<Self> {
         let records = store.load_all()?;
+        let now = now_secs();
+        // The STS key ring is made on first start and kept from then on.
+        let stored_ring: StoredKeyRing = match records.get(KEY_RING_KEY) {
+            Some(bytes) => serde_json::from_slice(bytes)?,
+            None => {
+                let ring = new_stored_ring(now)?;
+                store.write(vec![(KEY_RING_KEY.to_owned(), encode(&ring)?)])?;
+                ring
+            }
+        };
         let mut cache = Cache {
+            ring: Arc::new(KeyRing::from_stored(&stored_ring, now)?),
+            stored_ring,
+            revocations: decode_all(&records, REVOCATIONS_PREFIX)?,
             users: decode_all(&records, "users/")?,
             groups: decode_all(&records, "groups/")?,
             policies: decode_all(&records, "policies/")?,
             user_mappings: decode_all(&records, "mappings/users/")?,
             group_mappings: decode_all(&records, "mappings/groups/")?,
             service_accounts: decode_all(&records, "svcaccts/")?,
-            ..Cache::default()
+            parsed: BTreeMap::new(),
+            embedded: BTreeMap::new(),
+            bucket_policies: BTreeMap::new(),
         };
         let bucket_policies: BTreeMap<String, BucketPolicyRecord> =
             decode_all(&records, "bucketpolicies/")?;
@@ -167,10 +206,11 @@ impl IamSystem {
             root,
             cache: RwLock::new(cache),
             writer: Mutex::new(()),
+            sessions: SessionCache::default(),
         })
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
         self.cache
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -179,7 +219,7 @@ impl IamSystem {
     /// Serialises changes: validate against the cache (`f`), write the batch durably, then
     /// apply it to the cache (`apply`), all under one writer lock so that the cache changes in
     /// the order the store did.
-    fn change<T>(
+    pub(crate) fn change<T>(
         &self,
         f: impl FnOnce(&Cache) -> IamResult<(Vec<Change>, T)>,
         apply: impl FnOnce(&mut Cache, &T),
@@ -750,6 +790,8 @@ impl IamSystem {
             Account::User { name } => Some(name),
             Account::ServiceAccount { parent, .. } if *parent == self.root.access_key => None,
             Account::ServiceAccount { parent, .. } => Some(parent),
+            Account::Temporary(s) if s.claims.parent == self.root.access_key => None,
+            Account::Temporary(s) => Some(&s.claims.parent),
         }
     }
 
@@ -1002,7 +1044,7 @@ pub enum MappingUpdate {
 }
 
 /// A policy that allows nothing (for documents that no longer parse).
-fn deny_all() -> Policy {
+pub(crate) fn deny_all() -> Policy {
     Policy::merge(std::iter::empty())
 }
 

@@ -23,11 +23,22 @@ struct ServerSection {
     stale_upload_after: Option<String>,
 }
 
+/// The `[sts]` section of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StsSection {
+    duration: Option<String>,
+    duration_min: Option<String>,
+    duration_max: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
     server: ServerSection,
+    #[serde(default)]
+    sts: StsSection,
 }
 
 /// Settings after merging environment, file and defaults.
@@ -36,25 +47,94 @@ pub struct Settings {
     pub region: Option<String>,
     pub max_object_size: u64,
     pub stale_upload_after: Duration,
+    pub sts: tessera_frontend::StsConfig,
 }
 
-/// Parses durations such as `90s`, `15m`, `12h`, `7d` (a bare number means seconds).
+/// Parses durations such as `90s`, `15m`, `12h`, `7d` or Go's `1h30m` (a bare number means
+/// seconds).
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((s, ""), |i| s.split_at(i));
-    let n: u64 = num
-        .parse()
-        .with_context(|| format!("`{s}` is not a duration such as 90s, 15m, 12h or 7d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => bail!("`{s}` has an unknown unit: use s, m, h or d"),
-    };
+    let text = s.trim();
+    let mut rest = text;
+    let mut secs: u64 = 0;
+    if rest.is_empty() {
+        bail!("an empty duration: write one such as 90s, 15m, 12h or 7d");
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: u64 = rest[..digits]
+            .parse()
+            .with_context(|| format!("`{text}` is not a duration such as 90s, 15m, 12h or 7d"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "" if digits == text.len() => 1,
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => bail!("`{text}` has an unknown unit: use s, m, h or d"),
+        };
+        rest = &rest[unit_len..];
+        secs = n
+            .checked_mul(factor)
+            .and_then(|v| v.checked_add(secs))
+            .with_context(|| format!("`{text}` is too long a duration"))?;
+    }
     Ok(Duration::from_secs(secs))
+}
+
+/// The STS settings: `TESSERA_STS_DURATION_MIN|MAX` (defaults 900s and 365d), MinIO's
+/// `MINIO_STS_DURATION` (replaces the requested AssumeRole lifetime), the region.
+fn sts_config(
+    file: &StsSection,
+    region: Option<String>,
+) -> anyhow::Result<tessera_frontend::StsConfig> {
+    let secs = |name: &str, file_value: &Option<String>| -> anyhow::Result<Option<i64>> {
+        match env(name).or_else(|| file_value.clone()) {
+            None => Ok(None),
+            Some(v) => {
+                let d = parse_duration(&v).with_context(|| format!("STS setting {name}"))?;
+                Ok(Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+            }
+        }
+    };
+    let mut durations = tessera_sts_defaults();
+    if let Some(min) = secs("STS_DURATION_MIN", &file.duration_min)? {
+        durations.min_secs = min.max(1);
+    }
+    if let Some(max) = secs("STS_DURATION_MAX", &file.duration_max)? {
+        durations.max_secs = max;
+    }
+    if durations.min_secs > durations.max_secs {
+        bail!(
+            "TESSERA_STS_DURATION_MIN ({}s) is longer than TESSERA_STS_DURATION_MAX ({}s)",
+            durations.min_secs,
+            durations.max_secs
+        );
+    }
+    let duration_override_secs = secs("STS_DURATION", &file.duration)?;
+    if let Some(o) = duration_override_secs
+        && !(durations.min_secs..=durations.max_secs).contains(&o)
+    {
+        bail!(
+            "MINIO_STS_DURATION ({o}s) is outside the allowed {}s..{}s",
+            durations.min_secs,
+            durations.max_secs
+        );
+    }
+    Ok(tessera_frontend::StsConfig {
+        durations,
+        duration_override_secs,
+        region,
+    })
+}
+
+fn tessera_sts_defaults() -> tessera_frontend::StsDurationBounds {
+    tessera_frontend::StsDurationBounds::default()
 }
 
 impl Settings {
@@ -91,10 +171,12 @@ impl Settings {
             Some(v) => parse_duration(&v).context("TESSERA_STALE_UPLOAD_AFTER")?,
             None => Duration::from_secs(24 * 3600),
         };
+        let sts = sts_config(&file.sts, region.clone())?;
         Ok(Self {
             region,
             max_object_size,
             stale_upload_after,
+            sts,
         })
     }
 }
@@ -109,8 +191,12 @@ mod tests {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43_200));
         assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("1s").unwrap(), Duration::from_secs(1));
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("h").is_err());
     }
 
     #[test]

@@ -20,6 +20,8 @@ Environment (every MINIO_ name is also read with the prefix TESSERA_, which wins
   MINIO_REGION (or MINIO_SITE_REGION)    region reported and accepted (default: any, us-east-1)
   TESSERA_MAX_OBJECT_SIZE                largest single PUT or part, in bytes (default 5 GiB)
   TESSERA_STALE_UPLOAD_AFTER             abort multipart uploads idle this long (default 24h)
+  TESSERA_STS_DURATION_MIN, _MAX         bounds of STS DurationSeconds (default 900s, 365d)
+  MINIO_STS_DURATION                     replaces the lifetime AssumeRole asks for (e.g. 12h)
   TESSERA_CERTS_DIR                      like --certs-dir
   RUST_LOG                               log filter (default: info)";
 
@@ -32,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve S3 (and later STS and the admin API) on one listener, keeping all state under DIR.
+    /// Serve S3, STS and the admin API on one listener, keeping all state under DIR.
     #[command(after_help = ENVIRONMENT_HELP)]
     Server(ServerArgs),
     /// Manage a running server's users, groups, policies and service accounts (MinIO admin API).

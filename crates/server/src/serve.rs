@@ -17,7 +17,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use s3s::service::S3Service;
-use tessera_frontend::{ClientInfo, FrontendOptions, OperationSlot, build_service};
+use tessera_frontend::{
+    ClientInfo, FrontendOptions, OperationSlot, RequestId, build_service, is_sts_request,
+    sts_error_envelope,
+};
 use tessera_storage::{DiskBackend, DiskOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -113,6 +116,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let options = FrontendOptions {
         max_object_size: settings.max_object_size,
         region: settings.region.clone(),
+        sts: settings.sts.clone(),
     };
     let _ = state.s3.set(build_service(Arc::new(backend), iam, options));
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -259,12 +263,15 @@ async fn handle(
                 "Tessera is starting: retry in a moment",
             ),
             Some(s3) => {
+                let sts = is_sts_request(req.method(), req.uri(), req.headers());
                 req.extensions_mut().insert(slot.clone());
+                req.extensions_mut().insert(RequestId(request_id.clone()));
                 req.extensions_mut().insert(ClientInfo {
                     remote,
                     secure: state.secure,
                 });
                 match hyper::service::Service::call(s3, req).await {
+                    Ok(r) if sts => sts_error_envelope(r, &request_id).await,
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!(%request_id, error = ?e, "request failed inside the S3 service");

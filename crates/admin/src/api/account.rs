@@ -17,6 +17,7 @@ pub fn info(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminEr
         Account::Root => req.caller_key.clone(),
         Account::User { name } => name.clone(),
         Account::ServiceAccount { parent, .. } => parent.clone(),
+        Account::Temporary(session) => session.claims.parent.clone(),
     };
     let policy = api.effective_policy(&req.caller);
     let policy = serde_json::from_str(&policy).map_err(|e| AdminError::Internal(e.to_string()))?;

@@ -200,17 +200,19 @@ impl AdminApi {
 
     /// Whether the caller's policies allow an `admin:` action (root always may).
     fn allowed(&self, req: &AdminRequest, action: &str) -> bool {
-        let Some(policies) = self.iam.policies_for(&req.caller) else {
-            return true;
+        let narrowing = req.caller.narrowing_policy();
+        let (policies, owner) = match self.iam.policies_for(&req.caller) {
+            None if narrowing.is_none() => return true,
+            None => (Vec::new(), true),
+            Some(p) => (p, false),
         };
         let conditions = Conditions::new();
         let request = Request::new(action, "", &conditions);
         let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
-        if let Account::ServiceAccount {
-            embedded_policy: Some(p),
-            ..
-        } = &req.caller
-        {
+        if owner {
+            check = check.owner();
+        }
+        if let Some(p) = narrowing {
             check = check.session_policy(p);
         }
         check.evaluate(&request).is_allowed()

@@ -14,6 +14,7 @@ fn caller_user(req: &AdminRequest) -> String {
         Account::Root => req.caller_key.clone(),
         Account::User { name } => name.clone(),
         Account::ServiceAccount { parent, .. } => parent.clone(),
+        Account::Temporary(session) => session.claims.parent.clone(),
     }
 }
 

@@ -1,0 +1,189 @@
+//! STS sessions on `IamSystem`: minting temporary credentials for a parent account, answering
+//! the derived secret of a temporary access key, verifying a session token into an
+//! `Account::Temporary` (expiry, revocation and the parent's state checked on every request),
+//! revoking a parent's sessions, and rotating the signing key ring.
+
+use std::sync::Arc;
+
+use tessera_policy::Policy;
+
+use crate::error::{IamError, IamResult};
+use crate::model::{Secret, Status, now_secs};
+use crate::system::{Account, IamSystem, encode};
+use crate::temporary::{
+    self, Flow, KEY_RING_KEY, KeyRing, REVOCATIONS_PREFIX, RevocationRecord, SessionClaims,
+    SessionRefusal, SigningKeyInfo, StoredKeyRing, TemporaryCredentials, TemporarySession,
+};
+
+fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// RFC 3339 of Unix seconds, for messages.
+fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
+impl IamSystem {
+    /// Mints temporary credentials acting for `parent` (root or an enabled user) that expire
+    /// `lifetime_secs` from now, narrowed by `session_policy` when given. Writes nothing.
+    pub fn issue_temporary(
+        &self,
+        parent: &Account,
+        flow: Flow,
+        lifetime_secs: i64,
+        session_policy: Option<&Policy>,
+        revoke_type: Option<String>,
+    ) -> IamResult<TemporaryCredentials> {
+        let parent = match parent {
+            Account::Root => self.root.access_key.clone(),
+            Account::User { name } => name.clone(),
+            _ => {
+                return Err(IamError::InvalidArgument(
+                    "temporary credentials and service accounts cannot mint temporary credentials"
+                        .into(),
+                ));
+            }
+        };
+        let issued_ms = now_ms();
+        let claims = SessionClaims {
+            access_key: String::new(),
+            parent,
+            flow,
+            issued_ms,
+            exp: issued_ms / 1000 + lifetime_secs,
+            session_policy: session_policy.map(Policy::to_canonical_json),
+            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+        };
+        let ring = Arc::clone(&self.read().ring);
+        temporary::mint(&ring, claims)
+    }
+
+    /// The secret of a temporary access key (derived; no lookup), for signature checks.
+    #[must_use]
+    pub fn temporary_secret(&self, access_key: &str) -> Option<Secret> {
+        if let Some(secret) = self.sessions.secret(access_key) {
+            return Some(secret);
+        }
+        temporary::secret_for(&self.read().ring, access_key, now_secs())
+    }
+
+    /// The account of a temporary access key presented with `token`: the token must be
+    /// authentic and made for this key, unexpired and unrevoked, and the parent must still
+    /// exist and be enabled.
+    pub fn verify_session(&self, access_key: &str, token: &str) -> Result<Account, SessionRefusal> {
+        let now = now_secs();
+        let session = match self.sessions.get(access_key, token) {
+            Some(session) => session,
+            None => {
+                let (claims, secret) = {
+                    let cache = self.read();
+                    let claims = temporary::verify(&cache.ring, access_key, token, now)?;
+                    let secret = temporary::secret_for(&cache.ring, access_key, now)
+                        .ok_or(SessionRefusal::UnknownSigningKey)?;
+                    (claims, secret)
+                };
+                // An authentic session policy that no longer parses allows nothing.
+                let session_policy = claims.session_policy.as_deref().map(|text| {
+                    Arc::new(
+                        Policy::parse_session(text).unwrap_or_else(|_| crate::system::deny_all()),
+                    )
+                });
+                let session = Arc::new(TemporarySession {
+                    claims,
+                    session_policy,
+                });
+                self.sessions.insert(token, secret, Arc::clone(&session));
+                session
+            }
+        };
+        let claims = &session.claims;
+        if claims.exp <= now {
+            return Err(SessionRefusal::Expired(rfc3339(claims.exp)));
+        }
+        let cache = self.read();
+        if cache
+            .revocations
+            .get(&claims.parent)
+            .is_some_and(|r| r.revokes(claims))
+        {
+            return Err(SessionRefusal::Revoked);
+        }
+        if claims.parent != self.root.access_key {
+            match cache.users.get(&claims.parent) {
+                None => return Err(SessionRefusal::ParentGone(claims.parent.clone())),
+                Some(u) if u.status == Status::Disabled => {
+                    return Err(SessionRefusal::ParentDisabled(claims.parent.clone()));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Account::Temporary(session))
+    }
+
+    /// Revokes the sessions of `parent` issued until now: all of them, or those minted with
+    /// `revoke_type`. Durable before it returns; enforced from the next request.
+    pub fn revoke_sessions(&self, parent: &str, revoke_type: Option<&str>) -> IamResult<()> {
+        let at = now_ms();
+        let key = format!("{REVOCATIONS_PREFIX}{parent}");
+        self.change(
+            |c| {
+                let mut record = c.revocations.get(parent).cloned().unwrap_or_default();
+                match revoke_type {
+                    Some(t) => {
+                        record.by_type_before_ms.insert(t.to_owned(), at);
+                    }
+                    None => record.all_before_ms = Some(at),
+                }
+                Ok((vec![(key.clone(), encode(&record)?)], record))
+            },
+            |c, record: &RevocationRecord| {
+                c.revocations.insert(parent.to_owned(), record.clone());
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// The parent's revocations, if any.
+    #[must_use]
+    pub fn revocations(&self, parent: &str) -> Option<RevocationRecord> {
+        self.read().revocations.get(parent).cloned()
+    }
+
+    /// The keys of the STS signing key ring.
+    #[must_use]
+    pub fn signing_keys(&self) -> Vec<SigningKeyInfo> {
+        self.read().ring.info()
+    }
+
+    /// Adds a new signing key for new credentials; the current one keeps verifying the
+    /// credentials it signed for `retire_old_after_secs` more (the longest lifetime a
+    /// credential can have), then is dropped.
+    pub fn rotate_signing_key(&self, retire_old_after_secs: i64) -> IamResult<Vec<SigningKeyInfo>> {
+        let now = now_secs();
+        let retire_at = now.saturating_add(retire_old_after_secs);
+        let info = self
+            .change(
+                |c| {
+                    let stored = temporary::rotated(c.stored_ring.clone(), now, retire_at)?;
+                    let ring = Arc::new(KeyRing::from_stored(&stored, now)?);
+                    let batch = vec![(KEY_RING_KEY.to_owned(), encode(&stored)?)];
+                    Ok((batch, (stored, ring)))
+                },
+                |c, (stored, ring): &(StoredKeyRing, Arc<KeyRing>)| {
+                    c.stored_ring = stored.clone();
+                    c.ring = Arc::clone(ring);
+                },
+            )
+            .map(|(_, ring)| ring.info())?;
+        self.sessions.clear();
+        Ok(info)
+    }
+}

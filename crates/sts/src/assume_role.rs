@@ -1,0 +1,125 @@
+//! AssumeRole (reference §1.5): a root or IAM-user caller, signed for service `sts`, trades its
+//! keys for temporary credentials that act for it, optionally narrowed by a session policy.
+
+use tessera_iam::{Account, Flow};
+use tessera_policy::Policy;
+
+use crate::config::DEFAULT_ASSUME_ROLE_SECS;
+use crate::error::{StsError, excerpt};
+use crate::params::Params;
+use crate::response::{StsResponse, escape, expiration, success};
+use crate::{Sts, StsRequest};
+
+pub(crate) fn assume_role(
+    sts: &Sts,
+    request: &StsRequest<'_>,
+    params: &Params,
+) -> Result<StsResponse, StsError> {
+    let caller = match &request.caller {
+        None => {
+            return Err(StsError::invalid(
+                "Unsupported action AssumeRole for an unsigned request: sign AssumeRole with AWS Signature Version 4 (service `sts`) using the keys of an IAM user or root",
+            ));
+        }
+        Some(Err(why)) => return Err(StsError::denied(why.clone())),
+        Some(Ok(caller)) => caller,
+    };
+    if caller.service != "sts" {
+        return Err(StsError::denied(format!(
+            "AssumeRole must be signed for service `sts`, not {}",
+            excerpt(&caller.service)
+        )));
+    }
+    if let Some(region) = &sts.config().region
+        && caller.region != *region
+        && !(region == "us-east-1" && caller.region == "US")
+    {
+        return Err(StsError::denied(format!(
+            "the signature names region {}, this server's region is `{region}`",
+            excerpt(&caller.region)
+        )));
+    }
+    if request.has_session_token {
+        return Err(StsError::denied(
+            "AssumeRole cannot be called with temporary credentials: use the keys of an IAM user or root",
+        ));
+    }
+    match caller.account {
+        Account::Root | Account::User { .. } => {}
+        Account::ServiceAccount { .. } => {
+            return Err(StsError::denied(
+                "service accounts cannot call AssumeRole: use the keys of an IAM user or root",
+            ));
+        }
+        Account::Temporary(_) => {
+            return Err(StsError::denied(
+                "AssumeRole cannot be called with temporary credentials: use the keys of an IAM user or root",
+            ));
+        }
+    }
+    let lifetime = lifetime(sts, params.get("DurationSeconds"))?;
+    let session_policy = match params.non_empty("Policy") {
+        None => None,
+        Some(text) => Some(Policy::parse_session(text).map_err(|e| {
+            StsError::invalid(format!(
+                "the session policy (parameter Policy) is not valid: {e}"
+            ))
+        })?),
+    };
+    let credentials = sts
+        .iam
+        .issue_temporary(
+            &caller.account,
+            Flow::AssumeRole,
+            lifetime,
+            session_policy.as_ref(),
+            params.non_empty("TokenRevokeType").map(str::to_owned),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "minting temporary credentials failed");
+            StsError::new(
+                crate::StsErrorCode::InternalError,
+                "the temporary credentials could not be minted",
+            )
+        })?;
+    let result = format!(
+        "<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        escape(&credentials.access_key),
+        escape(credentials.secret_key.expose()),
+        escape(&credentials.session_token),
+        expiration(credentials.expiration)
+    );
+    Ok(success("AssumeRole", &result, request.request_id))
+}
+
+/// The lifetime to grant: `DurationSeconds` (default one hour) within the configured bounds,
+/// or `MINIO_STS_DURATION` when the operator set it.
+fn lifetime(sts: &Sts, requested: Option<&str>) -> Result<i64, StsError> {
+    let bounds = sts.config().durations;
+    let requested = match requested {
+        None | Some("") => DEFAULT_ASSUME_ROLE_SECS,
+        Some(text) => {
+            let secs = text
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| text.parse::<i64>().ok())
+                .flatten();
+            match secs {
+                Some(s) if (bounds.min_secs..=bounds.max_secs).contains(&s) => s,
+                _ => {
+                    return Err(StsError::invalid(format!(
+                        "invalid token expiry: DurationSeconds must be a whole number of seconds from {} to {}, got {}",
+                        bounds.min_secs,
+                        bounds.max_secs,
+                        excerpt(text)
+                    )));
+                }
+            }
+        }
+    };
+    Ok(sts
+        .config()
+        .duration_override_secs
+        .unwrap_or(requested)
+        .clamp(bounds.min_secs, bounds.max_secs))
+}

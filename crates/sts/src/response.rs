@@ -1,0 +1,107 @@
+//! The XML STS answers (reference §1.3 and §1.4): the success envelope with its fixed element
+//! order, including MinIO's empty `AssumedRoleUser` with `AssumeRoleId`, and the error envelope
+//! with its empty `Type`.
+
+use std::fmt::Write as _;
+
+use crate::STS_NAMESPACE;
+use crate::error::StsError;
+
+/// What goes back to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsResponse {
+    pub status: u16,
+    /// An XML document.
+    pub body: String,
+}
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// Text escaped for an XML element.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A success answer: `<{action}Response><{action}Result>{result}</…Result><ResponseMetadata>…`.
+pub(crate) fn success(action: &str, result: &str, request_id: &str) -> StsResponse {
+    let mut body = String::with_capacity(XML_DECLARATION.len() + result.len() + 256);
+    body.push_str(XML_DECLARATION);
+    let _ = write!(
+        body,
+        "<{action}Response xmlns=\"{STS_NAMESPACE}\"><{action}Result>{result}</{action}Result>"
+    );
+    if !request_id.is_empty() {
+        let _ = write!(
+            body,
+            "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata>",
+            escape(request_id)
+        );
+    }
+    let _ = write!(body, "</{action}Response>");
+    StsResponse { status: 200, body }
+}
+
+/// The error envelope for `error`.
+#[must_use]
+pub fn error_response(error: &StsError, request_id: &str) -> StsResponse {
+    let body = format!(
+        "{XML_DECLARATION}<ErrorResponse xmlns=\"{STS_NAMESPACE}\"><Error><Type></Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        error.code.as_str(),
+        escape(&error.message),
+        escape(request_id)
+    );
+    StsResponse {
+        status: error.code.status(),
+        body,
+    }
+}
+
+/// RFC 3339 in whole seconds, UTC, with `Z` (the one form every client parses).
+pub(crate) fn expiration(unix_secs: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::StsErrorCode;
+
+    #[test]
+    fn error_envelope_is_minio_shaped() {
+        let r = error_response(
+            &StsError::new(StsErrorCode::MissingParameter, "send <Version>"),
+            "ABC",
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.body,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type></Type><Code>MissingParameter</Code><Message>send &lt;Version&gt;</Message></Error><RequestId>ABC</RequestId></ErrorResponse>"
+        );
+    }
+
+    #[test]
+    fn expiration_is_whole_seconds_with_z() {
+        assert_eq!(expiration(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
+}
