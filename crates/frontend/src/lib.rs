@@ -89,8 +89,11 @@ pub fn build_service(
     options: FrontendOptions,
 ) -> S3Service {
     let authorizer = Authorizer::new(Arc::clone(&iam));
-    let admin =
-        tessera_admin::AdminApi::new(Arc::clone(&iam), tessera_admin::PayloadCipher::default());
+    let admin = tessera_admin::AdminApi::new(
+        Arc::clone(&iam),
+        tessera_admin::PayloadCipher::default(),
+        options.sts.durations.max_secs,
+    );
     let sts_config = options.sts.clone();
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
     builder.set_auth(KeyStore::new(Arc::clone(&iam)));

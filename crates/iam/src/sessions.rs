@@ -128,6 +128,13 @@ impl IamSystem {
         Ok(Account::Temporary(session))
     }
 
+    /// A session this node has verified since it started, by access key (Tessera keeps no
+    /// record of the credentials it issues, so a session never used here is unknown).
+    #[must_use]
+    pub fn known_session(&self, access_key: &str) -> Option<Arc<TemporarySession>> {
+        self.sessions.session(access_key)
+    }
+
     /// Revokes the sessions of `parent` issued until now: all of them, or those minted with
     /// `revoke_type`. Durable before it returns; enforced from the next request.
     pub fn revoke_sessions(&self, parent: &str, revoke_type: Option<&str>) -> IamResult<()> {

@@ -450,6 +450,15 @@ impl SessionCache {
             .then(|| Arc::clone(&cached.session))
     }
 
+    /// The cached session of `access_key`, whatever token it came with.
+    pub(crate) fn session(&self, access_key: &str) -> Option<Arc<TemporarySession>> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sessions.get(access_key).map(|c| Arc::clone(&c.session))
+    }
+
     /// The derived secret of a cached access key.
     pub(crate) fn secret(&self, access_key: &str) -> Option<Secret> {
         let sessions = self

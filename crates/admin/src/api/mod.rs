@@ -7,6 +7,7 @@ mod account;
 mod groups;
 mod policies;
 mod service_accounts;
+mod sts;
 mod users;
 
 use std::sync::Arc;
@@ -94,6 +95,8 @@ pub enum AdminError {
     MalformedBody(String),
     #[error("the admin call `{0}` is not supported by Tessera")]
     NotImplemented(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Iam(#[from] IamError),
     #[error(transparent)]
@@ -109,6 +112,7 @@ impl AdminError {
             Self::InvalidArgument(_) => ("InvalidArgument", 400),
             Self::MalformedBody(_) => ("XMinioAdminInvalidArgument", 400),
             Self::NotImplemented(_) => ("NotImplemented", 501),
+            Self::NotFound(_) => ("XMinioAdminNoSuchAccessKey", 404),
             Self::Payload(_) => ("XMinioAdminConfigBadJSON", 400),
             Self::Internal(_) => ("InternalError", 500),
             Self::Iam(e) => match e {
@@ -152,12 +156,18 @@ impl AdminError {
 pub struct AdminApi {
     iam: Arc<IamSystem>,
     cipher: PayloadCipher,
+    /// The longest STS session (an old signing key verifies this long after a rotation).
+    max_session_secs: i64,
 }
 
 impl AdminApi {
     #[must_use]
-    pub fn new(iam: Arc<IamSystem>, cipher: PayloadCipher) -> Self {
-        Self { iam, cipher }
+    pub fn new(iam: Arc<IamSystem>, cipher: PayloadCipher, max_session_secs: i64) -> Self {
+        Self {
+            iam,
+            cipher,
+            max_session_secs,
+        }
     }
 
     /// Answers one admin call; failures become MinIO's JSON errors.
@@ -194,6 +204,10 @@ impl AdminApi {
             ("GET", "list-service-accounts") => service_accounts::list(self, &req).await,
             ("DELETE", "delete-service-account") => service_accounts::delete(self, &req),
             ("GET", "accountinfo") => account::info(self, &req),
+            ("POST", "revoke-tokens/builtin") => sts::revoke(self, &req),
+            ("GET", "temporary-account-info") => sts::account_info(self, &req).await,
+            ("GET", "tessera/sts/keys") => sts::keys(self, &req),
+            ("POST", "tessera/sts/rotate-key") => sts::rotate_key(self, &req),
             (m, c) => Err(AdminError::NotImplemented(format!("{m} {c}"))),
         }
     }

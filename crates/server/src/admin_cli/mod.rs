@@ -25,6 +25,8 @@
 //! tessera admin user disable alice
 //! tessera admin group remove devs bob                    # no members: removes the group
 //! tessera admin user remove alice
+//! tessera admin sts revoke --user alice --all            # or --type ci
+//! tessera admin sts rotate-key
 //! ```
 //!
 //! Connection options come right after `admin` (`tessera admin --endpoint URL --access-key AK
@@ -44,6 +46,7 @@ mod client;
 mod groups;
 mod output;
 mod policies;
+mod sts;
 mod svcacct;
 mod users;
 
@@ -134,6 +137,30 @@ enum AdminCommand {
     /// Service accounts: extra access keys of a user, optionally narrowed by a policy.
     #[command(subcommand)]
     Svcacct(SvcacctCommand),
+    /// Temporary (STS) credentials: revoke sessions, list and rotate the signing keys.
+    #[command(subcommand)]
+    Sts(StsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum StsCommand {
+    /// Refuse a user's temporary credentials issued until now (from the next request).
+    Revoke {
+        /// The user whose sessions end (default: the caller's own).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only the sessions minted with this `TokenRevokeType`.
+        #[arg(long = "type", value_name = "TYPE", conflicts_with = "all")]
+        revoke_type: Option<String>,
+        /// Every session of the user.
+        #[arg(long, required_unless_present = "revoke_type")]
+        all: bool,
+    },
+    /// The signing keys of temporary credentials (ids and dates, never the keys).
+    Keys,
+    /// Sign new temporary credentials with a new key; the old key keeps verifying the
+    /// credentials it signed until the longest of them can have expired.
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -364,6 +391,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Group(c) => groups::run(&client, out, c).await,
         AdminCommand::Policy(c) => policies::run(&client, out, c).await,
         AdminCommand::Svcacct(c) => svcacct::run(&client, out, c).await,
+        AdminCommand::Sts(c) => sts::run(&client, out, c).await,
     }
 }
 

@@ -25,14 +25,14 @@ const LOGS_RW: &str = r#"{
 const LOGS_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::logs/*"}]}"#;
 
 /// What one `tessera admin` run printed.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.stdout))
     }
@@ -40,7 +40,7 @@ impl Run {
 
 /// `tessera admin <connection> ARGS` with the root credentials in flags, nothing from the
 /// caller's environment.
-async fn admin(server: &TestServer, args: &[&str]) -> Run {
+pub(crate) async fn admin(server: &TestServer, args: &[&str]) -> Run {
     let endpoint = server.endpoint();
     let mut full = vec![
         "--endpoint",

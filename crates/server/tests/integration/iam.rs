@@ -14,7 +14,7 @@ use tessera_iam::{
 
 use crate::common::{ROOT_PASSWORD, ROOT_USER, TestServer, client_for, code};
 
-const HOME_POLICY: &str = r#"{
+pub(crate) const HOME_POLICY: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
     {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::home",
@@ -27,7 +27,7 @@ const HOME_POLICY: &str = r#"{
 const NO_DELETE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::*"}]}"#;
 const GET_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*"}]}"#;
 
-fn seed(dir: &Path, f: impl FnOnce(&IamSystem)) {
+pub(crate) fn seed(dir: &Path, f: impl FnOnce(&IamSystem)) {
     std::fs::create_dir_all(dir.join(".tessera")).unwrap();
     let store = Arc::new(RedbIamStore::open(&dir.join(".tessera/iam.redb")).unwrap());
     let root = RootAccount {
@@ -37,11 +37,11 @@ fn seed(dir: &Path, f: impl FnOnce(&IamSystem)) {
     f(&IamSystem::open(store, root).unwrap());
 }
 
-fn user(iam: &IamSystem, name: &str) {
+pub(crate) fn user(iam: &IamSystem, name: &str) {
     iam.add_user(name, &format!("{name}-secret-key")).unwrap();
 }
 
-fn attach(iam: &IamSystem, target: MappingTarget, policy: &str) {
+pub(crate) fn attach(iam: &IamSystem, target: MappingTarget, policy: &str) {
     iam.update_mapping(&target, &[policy.to_owned()], MappingUpdate::Attach)
         .unwrap();
 }

@@ -11,4 +11,5 @@ mod iam;
 mod listing;
 mod multipart;
 mod objects;
+mod sts;
 mod tls;
