@@ -195,7 +195,7 @@ mod tests {
                 Ok(HttpOp {
                     request: s3.get_object(key)?,
                     bytes_sent: 0,
-                    expect_body_len: Some(len as u64),
+                    expect: scenarios::Expect::Len(len as u64),
                 })
             });
             let m =

@@ -1,6 +1,7 @@
 //! The HTTP side of the load tool: which endpoints are allowed (loopback only, a hard rule of
-//! this workplace), one HTTP/1.1 keep-alive connection per worker with `TCP_NODELAY`, and the
-//! SigV4-signed S3 requests (create bucket, put object, get object) sent over it.
+//! this workplace), one HTTP/1.1 keep-alive connection per worker with `TCP_NODELAY`, the
+//! SigV4-signed S3 requests (create bucket, put object, get object, admin calls) and STS
+//! AssumeRole sent over it, and the reading of an AssumeRole answer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -112,8 +113,13 @@ impl Connection {
             .map_err(|_| anyhow!("connecting to {} timed out", endpoint.url()))?
     }
 
-    /// Send one request and read its whole body, counting (not keeping) the bytes.
-    pub async fn send(&mut self, req: Request<Full<Bytes>>) -> Result<Outcome> {
+    /// Send one request and read its whole body, counting every byte and keeping the first
+    /// `keep` of them (nothing is allocated when `keep` is 0).
+    pub async fn send_keeping(
+        &mut self,
+        req: Request<Full<Bytes>>,
+        keep: usize,
+    ) -> Result<(Outcome, Vec<u8>)> {
         self.sender.ready().await.context("connection closed")?;
         let resp = self
             .sender
@@ -123,13 +129,16 @@ impl Connection {
         let status = resp.status();
         let mut body = resp.into_body();
         let mut body_len = 0u64;
+        let mut kept = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.context("reading response body")?;
             if let Some(data) = frame.data_ref() {
                 body_len += data.len() as u64;
+                let room = keep.saturating_sub(kept.len()).min(data.len());
+                kept.extend_from_slice(&data[..room]);
             }
         }
-        Ok(Outcome { status, body_len })
+        Ok((Outcome { status, body_len }, kept))
     }
 }
 
@@ -139,12 +148,17 @@ impl Drop for Connection {
     }
 }
 
-/// Builds signed S3 requests for one bucket on one endpoint.
+/// The form body of an STS AssumeRole call, without `DurationSeconds`.
+const ASSUME_ROLE_FORM: &str = "Action=AssumeRole&Version=2011-06-15";
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// Builds signed S3 requests for one bucket on one endpoint (and STS calls to it).
 #[derive(Clone, Debug)]
 pub struct S3Client {
     endpoint: Endpoint,
     creds: Arc<Credentials>,
     scope: Scope,
+    sts_scope: Scope,
     bucket: String,
 }
 
@@ -154,6 +168,7 @@ impl S3Client {
             endpoint,
             creds,
             scope: Scope::s3(region),
+            sts_scope: Scope::sts(region),
             bucket: bucket.to_owned(),
         }
     }
@@ -202,6 +217,23 @@ impl S3Client {
         self.signed_with_query(method, &format!("/minio/admin/v3/{command}"), query, body)
     }
 
+    /// STS AssumeRole as a form POST to `/`, signed for service `sts` (payload hash of the
+    /// form, `content-type` signed), as an SDK sends it.
+    pub fn assume_role(&self, duration_secs: Option<u32>) -> Result<Request<Full<Bytes>>> {
+        let body = match duration_secs {
+            Some(secs) => format!("{ASSUME_ROLE_FORM}&DurationSeconds={secs}"),
+            None => ASSUME_ROLE_FORM.to_owned(),
+        };
+        self.signed_request(
+            Method::POST,
+            "/",
+            &[],
+            &[("content-type", FORM_CONTENT_TYPE)],
+            &self.sts_scope,
+            Bytes::from(body),
+        )
+    }
+
     /// The credentials this client signs with.
     pub fn credentials(&self) -> &Credentials {
         &self.creds
@@ -227,6 +259,20 @@ impl S3Client {
         query: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Request<Full<Bytes>>> {
+        self.signed_request(method, path, query, &[], &self.scope, body)
+    }
+
+    /// A request signed now for `scope`; `headers` are sent and signed besides those that
+    /// [`sigv4::sign`] adds.
+    fn signed_request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        scope: &Scope,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>> {
         let payload = if body.is_empty() {
             sigv4::EMPTY_SHA256.to_owned()
         } else {
@@ -236,14 +282,14 @@ impl S3Client {
         let host = self.endpoint.host.as_str();
         let added = sigv4::sign(
             &self.creds,
-            &self.scope,
+            scope,
             &date,
             &Unsigned {
                 method: method.as_str(),
                 path,
                 query,
                 host,
-                headers: &[],
+                headers,
                 payload_sha256: &payload,
             },
         );
@@ -256,6 +302,9 @@ impl S3Client {
             .method(method.clone())
             .uri(uri)
             .header(header::HOST, host);
+        for &(name, value) in headers {
+            builder = builder.header(name, value);
+        }
         for (name, value) in added {
             builder = builder.header(name, value);
         }
@@ -282,13 +331,75 @@ pub async fn send_once(
     req: Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<Outcome> {
+    send_once_keeping(endpoint, req, 0, timeout)
+        .await
+        .map(|(out, _)| out)
+}
+
+/// [`send_once`], keeping the first `keep` bytes of the answer's body.
+pub async fn send_once_keeping(
+    endpoint: &Endpoint,
+    req: Request<Full<Bytes>>,
+    keep: usize,
+    timeout: Duration,
+) -> Result<(Outcome, Vec<u8>)> {
     let run = async {
         let mut conn = Connection::open(endpoint).await?;
-        conn.send(req).await
+        conn.send_keeping(req, keep).await
     };
     tokio::time::timeout(timeout, run)
         .await
         .map_err(|_| anyhow!("request to {} timed out after {timeout:?}", endpoint.url()))?
+}
+
+/// What a successful AssumeRole answer carries.
+pub struct Issued {
+    pub credentials: Credentials,
+    /// As the server wrote it (ISO 8601).
+    pub expiration: String,
+}
+
+/// Reads the `<Credentials>` of an `<AssumeRoleResponse>` by plain string search (the answer
+/// is a fixed, flat document; the values are XML-escaped text).
+pub fn parse_assume_role(xml: &str) -> Result<Issued> {
+    let creds = element(xml, "Credentials").ok_or_else(|| {
+        anyhow!(
+            "no <Credentials> in the AssumeRole answer: {}",
+            xml.chars().take(300).collect::<String>()
+        )
+    })?;
+    let field = |name: &str| {
+        element(creds, name)
+            .map(xml_unescape)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| anyhow!("no <{name}> in the <Credentials> of the AssumeRole answer"))
+    };
+    let access_key = field("AccessKeyId")?;
+    let secret_key = field("SecretAccessKey")?;
+    let session_token = field("SessionToken")?;
+    let expiration = field("Expiration")?;
+    Ok(Issued {
+        credentials: Credentials::new(access_key, secret_key, Some(session_token)),
+        expiration,
+    })
+}
+
+/// The text between the first `<name>` and the `</name>` after it.
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    Some(&xml[start..start + len])
+}
+
+/// The five predefined XML entities (all an STS answer's values can contain).
+fn xml_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -328,6 +439,53 @@ mod tests {
         assert!(Endpoint::parse("http://127.0.0.1:9000/bucket").is_err());
         assert!(Endpoint::parse("http://127.0.0.1").is_err());
         assert!(Endpoint::parse("127.0.0.1:9000").is_err());
+    }
+
+    #[test]
+    fn assume_role_is_a_form_post_signed_for_sts() {
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let client = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "bench-bucket");
+        let req = client
+            .assume_role(Some(3600))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/");
+        let body = b"Action=AssumeRole&Version=2011-06-15&DurationSeconds=3600";
+        let h = req.headers();
+        let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(get("content-type"), FORM_CONTENT_TYPE);
+        assert_eq!(get("x-amz-content-sha256"), sigv4::hex_sha256(body));
+        assert_eq!(get("content-length"), body.len().to_string());
+        assert!(h.get("x-amz-security-token").is_none());
+        let auth = get("authorization");
+        assert!(auth.contains("/us-east-1/sts/aws4_request,"), "{auth}");
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date,"),
+            "{auth}"
+        );
+        let plain = client.assume_role(None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            plain
+                .headers()
+                .get("x-amz-content-sha256")
+                .and_then(|v| v.to_str().ok()),
+            Some(sigv4::hex_sha256(ASSUME_ROLE_FORM.as_bytes()).as_str())
+        );
+    }
+
+    #[test]
+    fn assume_role_answers_are_read_by_string_search() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIAABCDEFGHIJKLMNOP</AccessKeyId><SecretAccessKey>s3cr&amp;t</SecretAccessKey><SessionToken>eyJh.eyJ.sig</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>"#;
+        let issued = parse_assume_role(xml).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(issued.credentials.access_key(), "ASIAABCDEFGHIJKLMNOP");
+        assert_eq!(issued.credentials.secret_key().expose(), "s3cr&t");
+        assert_eq!(issued.credentials.session_token(), Some("eyJh.eyJ.sig"));
+        assert_eq!(issued.expiration, "2030-01-01T00:00:00Z");
+        let error = "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>";
+        assert!(parse_assume_role(error).is_err());
+        let partial = "<Credentials><AccessKeyId>ASIAX</AccessKeyId></Credentials>";
+        assert!(parse_assume_role(partial).is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `tessera-load`: measures an S3 server on loopback (an already-running endpoint, or a
 //! `tessera` binary it spawns itself) and, in the same run and with the same client code, the
-//! baselines that put those numbers in proportion: a minimal hyper server for the GETs and the
-//! disk's fsync ceiling for the PUTs. Prints a markdown table and the ratios; optionally JSON.
+//! baselines that put those numbers in proportion: a minimal hyper server for the GETs (and
+//! for STS AssumeRole, as the floor of any request), the disk's fsync ceiling for the PUTs,
+//! and interleaved slices of another identity for the IAM-user and temporary-credential GETs.
+//! Prints a markdown table and the ratios; optionally JSON.
 //!
 //! This file owns the command line and the order of the runs; the HTTP client, the load
 //! loops, the baselines, the spawned target and the report live in their modules, and the
@@ -25,9 +27,12 @@ use clap::{ArgGroup, Parser};
 
 use crate::baseline::HyperBaseline;
 use crate::client::{Endpoint, S3Client};
-use crate::report::{AS_ROOT, FSYNC, HYPER, INTERLEAVED_ROUNDS, Report, RunInfo, TARGET};
+use crate::report::{
+    AS_ROOT, AS_USER, FSYNC, FileCheck, HYPER, HYPER_GET4K, INTERLEAVED_ROUNDS, Report, RunInfo,
+    TARGET,
+};
 use crate::scenarios::{
-    Bounds, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
+    Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
 };
 use crate::target::SpawnedServer;
 use tessera_sigv4::Credentials;
@@ -36,6 +41,10 @@ use tessera_sigv4::Credentials;
 const DEFAULT_MAX_REQUESTS: u64 = 10_000_000;
 const MAX_CONCURRENCY: usize = 1024;
 const MAX_SECONDS: f64 = 3600.0;
+/// Lifetime asked for the temporary credentials of `get4k-temp` (longer than any run).
+const TEMP_CREDENTIALS_SECS: u32 = 3600;
+/// What every successful AssumeRole answer contains.
+const ASSUME_ROLE_MARKER: &str = "<AccessKeyId>ASIA";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -73,7 +82,11 @@ struct Cli {
     /// Stop each run after this many requests (or --seconds, whichever comes first).
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
-    /// Scenarios to run: get4k, put4k, get1m.
+    /// Scenarios to run: get4k, put4k, get1m (vs the hyper and fsync baselines); get4k-user
+    /// (an IAM user's GET, interleaved with root's); assume-role (STS AssumeRole signed anew
+    /// per call by that IAM user, vs the hyper baseline's get4k; with --spawn, also checks
+    /// that DIR/.tessera/iam.redb stays unchanged); get4k-temp (the user's GET with temporary
+    /// credentials from one AssumeRole, interleaved with its long-term keys).
     #[arg(long, value_delimiter = ',', default_value = "get4k,put4k,get1m")]
     scenarios: Vec<Scenario>,
     /// Also write the results as JSON to this file.
@@ -170,7 +183,7 @@ async fn run(cli: Cli) -> Result<()> {
     let work_parent = cli.work_dir.clone().unwrap_or_else(std::env::temp_dir);
 
     // The server under test, if any, and where the fsync ceiling writes.
-    let mut spawned = None;
+    let mut spawned: Option<SpawnedServer> = None;
     let (s3, label, default_scratch) = if let Some(url) = &cli.endpoint {
         let endpoint = Endpoint::parse(url)?;
         let (Some(ak), Some(sk)) = (cli.access_key.clone(), cli.secret_key.clone()) else {
@@ -214,11 +227,23 @@ async fn run(cli: Cli) -> Result<()> {
         );
     }
 
-    let measured = measure(&plan, s3.as_ref(), &cli, &scratch_parent).await;
+    let iam_store = spawned.as_ref().map(SpawnedServer::iam_store);
+    let measured = measure(
+        &plan,
+        s3.as_ref(),
+        &cli,
+        &scratch_parent,
+        iam_store.as_deref(),
+    )
+    .await;
     if let Some(server) = spawned {
         server.stop().await;
     }
-    let (results, fsync_dir) = measured?;
+    let Measured {
+        results,
+        fsync_dir,
+        file_checks,
+    } = measured?;
 
     let info = RunInfo {
         target: label,
@@ -228,7 +253,13 @@ async fn run(cli: Cli) -> Result<()> {
         max_requests_per_run: plan.bounds.max_requests,
         fsync_dir,
     };
-    let report = Report::new(info, results, &plan.scenarios, &plan.concurrencies);
+    let report = Report::new(
+        info,
+        results,
+        &plan.scenarios,
+        &plan.concurrencies,
+        file_checks,
+    );
     println!("{}", report.markdown());
     if let Some(path) = &cli.json {
         report.write_json(path)?;
@@ -237,15 +268,28 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// What `measure` found.
+struct Measured {
+    results: Vec<Measurement>,
+    fsync_dir: Option<String>,
+    file_checks: Vec<FileCheck>,
+}
+
 /// Every run, target first and then its baseline, scenario by scenario and concurrency by
 /// concurrency, so that drift on a noisy machine hits both sides of each ratio alike.
+/// `iam_store` (a spawned server's identity store file) is fingerprinted right before and
+/// right after each `assume-role` run.
 async fn measure(
     plan: &Plan,
     s3: Option<&S3Client>,
     cli: &Cli,
     scratch_parent: &Path,
-) -> Result<(Vec<Measurement>, Option<String>)> {
-    let hyper = if plan.wants(Scenario::Get4k) || plan.wants(Scenario::Get1m) {
+    iam_store: Option<&Path>,
+) -> Result<Measured> {
+    let hyper = if plan.wants(Scenario::Get4k)
+        || plan.wants(Scenario::Get1m)
+        || plan.wants(Scenario::AssumeRole)
+    {
         Some(HyperBaseline::start()?)
     } else {
         None
@@ -278,19 +322,84 @@ async fn measure(
             );
             target::prepare(s3).await.context("preparing the target")?;
         }
-        // The IAM user of `get4k-user`, created through the admin API as root.
+        // The IAM user of `get4k-user`, `assume-role` and `get4k-temp`, created through the
+        // admin API as root.
+        let wants_user = plan.wants(Scenario::Get4kUser)
+            || plan.wants(Scenario::AssumeRole)
+            || plan.wants(Scenario::Get4kTemp);
         let user_s3 = match s3 {
-            Some(s3) if plan.wants(Scenario::Get4kUser) => Some(
+            Some(s3) if wants_user => Some(
                 target::prepare_iam_user(s3, s3.credentials().secret_key().expose(), &cli.bucket)
                     .await
                     .context("creating the IAM user")?,
             ),
             _ => None,
         };
+        if let Some(user) = &user_s3
+            && plan.wants(Scenario::AssumeRole)
+        {
+            // Once before measuring, so a signing problem fails here with the server's words.
+            target::assume_role(user, None)
+                .await
+                .context("checking AssumeRole as the IAM user")?;
+        }
+        // The user's temporary credentials of `get4k-temp`, from one AssumeRole.
+        let temp_s3 = match &user_s3 {
+            Some(user) if plan.wants(Scenario::Get4kTemp) => Some(
+                target::prepare_temporary(user, TEMP_CREDENTIALS_SECS)
+                    .await
+                    .context("getting temporary credentials for the IAM user")?,
+            ),
+            _ => None,
+        };
         let mut results = Vec::new();
+        let mut file_checks = Vec::new();
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
                 match (s3, scenario, &user_s3) {
+                    (Some(_), Scenario::AssumeRole, Some(user)) => {
+                        eprintln!("{TARGET} {scenario} c={c} (as `{}`) …", target::BENCH_USER);
+                        let op = make_op(user, scenario, plan.put_keys);
+                        let before = match iam_store {
+                            Some(path) => Some(target::file_state(path).await),
+                            None => None,
+                        };
+                        let m = scenarios::run_http(
+                            TARGET,
+                            scenario,
+                            user.endpoint(),
+                            c,
+                            plan.bounds,
+                            op,
+                        )
+                        .await;
+                        if let (Some(path), Some(before)) = (iam_store, before) {
+                            let after = target::file_state(path).await;
+                            file_checks.push(FileCheck::new(path, scenario, c, before, after));
+                        }
+                        results.push(m);
+                    }
+                    (Some(_), Scenario::Get4kTemp, Some(user)) => {
+                        let Some(temp) = &temp_s3 else {
+                            bail!("no temporary credentials for {scenario}");
+                        };
+                        // Compared with the same GET signed by the user's long-term keys.
+                        eprintln!("{TARGET} {scenario} c={c} (interleaved with {AS_USER}) …");
+                        let with_temp = make_op(temp, scenario, plan.put_keys);
+                        let with_keys = make_op(user, scenario, plan.put_keys);
+                        results.extend(
+                            scenarios::run_http_interleaved(
+                                scenario,
+                                temp.endpoint(),
+                                c,
+                                plan.bounds,
+                                INTERLEAVED_ROUNDS,
+                                (TARGET, with_temp),
+                                (AS_USER, with_keys),
+                            )
+                            .await,
+                        );
+                    }
                     (Some(s3), Scenario::Get4kUser, Some(user)) => {
                         // Compared with root's GET of the same size, interleaved.
                         eprintln!("{TARGET} {scenario} c={c} (interleaved with {AS_ROOT}) …");
@@ -336,6 +445,22 @@ async fn measure(
                                 .await,
                         );
                     }
+                    (Scenario::AssumeRole, Some(h), _) => {
+                        // The floor of any request on this machine: hyper's get4k, same run.
+                        eprintln!("{HYPER_GET4K} (for {scenario}) c={c} …");
+                        let op = make_op(h, Scenario::Get4k, plan.put_keys);
+                        results.push(
+                            scenarios::run_http(
+                                HYPER_GET4K,
+                                scenario,
+                                h.endpoint(),
+                                c,
+                                plan.bounds,
+                                op,
+                            )
+                            .await,
+                        );
+                    }
                     (Scenario::Put4k, _, Some(dir)) => {
                         eprintln!("{FSYNC} {scenario} c={c} …");
                         results.push(baseline::fsync_ceiling(dir.path(), c, plan.bounds).await?);
@@ -344,7 +469,7 @@ async fn measure(
                 }
             }
         }
-        Ok(results)
+        Ok((results, file_checks))
     }
     .await;
 
@@ -359,7 +484,11 @@ async fn measure(
             eprintln!("warning: could not remove {}", path.display());
         }
     }
-    result.map(|r| (r, fsync_dir))
+    result.map(|(results, file_checks)| Measured {
+        results,
+        fsync_dir,
+        file_checks,
+    })
 }
 
 /// The operation a scenario repeats: signed anew for every request, as a client does.
@@ -370,21 +499,33 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
             Ok(HttpOp {
                 request: s3.get_object(KEY_4K)?,
                 bytes_sent: 0,
-                expect_body_len: Some(SIZE_4K as u64),
+                expect: Expect::Len(SIZE_4K as u64),
             })
         }),
-        Scenario::Get4kUser => Arc::new(move |_| {
+        // The user's object, signed by whichever credentials `s3` holds.
+        Scenario::Get4kUser | Scenario::Get4kTemp => Arc::new(move |_| {
             Ok(HttpOp {
                 request: s3.get_object(target::USER_KEY_4K)?,
                 bytes_sent: 0,
-                expect_body_len: Some(SIZE_4K as u64),
+                expect: Expect::Len(SIZE_4K as u64),
             })
         }),
         Scenario::Get1m => Arc::new(move |_| {
             Ok(HttpOp {
                 request: s3.get_object(KEY_1M)?,
                 bytes_sent: 0,
-                expect_body_len: Some(SIZE_1M as u64),
+                expect: Expect::Len(SIZE_1M as u64),
+            })
+        }),
+        Scenario::AssumeRole => Arc::new(move |_| {
+            let request = s3.assume_role(None)?;
+            let bytes_sent = hyper::body::Body::size_hint(request.body())
+                .exact()
+                .unwrap_or(0);
+            Ok(HttpOp {
+                request,
+                bytes_sent,
+                expect: Expect::Contains(ASSUME_ROLE_MARKER),
             })
         }),
         Scenario::Put4k => {
@@ -394,7 +535,7 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
                 Ok(HttpOp {
                     request: s3.put_object(&key, body.clone())?,
                     bytes_sent: body.len() as u64,
-                    expect_body_len: None,
+                    expect: Expect::Any,
                 })
             })
         }

@@ -1,5 +1,7 @@
 //! Presenting a run: the markdown results table (ready to paste into BENCHMARKS.md), the
-//! ratios of the server under test to its same-run baselines, and the JSON form of both.
+//! ratios of the server under test to its same-run baselines, the check that a spawned
+//! server's identity store stayed untouched while it issued temporary credentials, and the
+//! JSON form of all of it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -8,12 +10,18 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::scenarios::{Measurement, Scenario};
+use crate::target::FileState;
 
 pub const TARGET: &str = "tessera";
 pub const HYPER: &str = "hyper-baseline";
+/// The hyper baseline's get4k run for another scenario (`assume-role`), at its concurrency.
+pub const HYPER_GET4K: &str = "hyper-baseline-get4k";
 pub const FSYNC: &str = "fsync-ceiling";
 /// Root's GET run in the slices between another identity's (see `run_http_interleaved`).
 pub const AS_ROOT: &str = "tessera-as-root";
+/// The IAM user's GET with its long-term keys, run in the slices between the same GET with
+/// its temporary credentials (`get4k-temp`).
+pub const AS_USER: &str = "tessera-as-user";
 /// Slices of an interleaved comparison.
 pub const INTERLEAVED_ROUNDS: u32 = 6;
 
@@ -38,11 +46,81 @@ pub struct Ratio {
     pub value: Option<f64>,
 }
 
+/// A file of the spawned server fingerprinted right before and right after one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileCheck {
+    /// The file's path.
+    pub file: String,
+    pub scenario: Scenario,
+    pub concurrency: usize,
+    pub before: Option<FileState>,
+    pub after: Option<FileState>,
+    /// Same size, modification time and content; `None` when a side could not be read.
+    pub unchanged: Option<bool>,
+    /// Why a fingerprint is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl FileCheck {
+    pub fn new(
+        file: &Path,
+        scenario: Scenario,
+        concurrency: usize,
+        before: Result<FileState>,
+        after: Result<FileState>,
+    ) -> Self {
+        let error = match (&before, &after) {
+            (Err(e), _) => Some(format!("before: {e:#}")),
+            (_, Err(e)) => Some(format!("after: {e:#}")),
+            _ => None,
+        };
+        let (before, after) = (before.ok(), after.ok());
+        let unchanged = match (&before, &after) {
+            (Some(b), Some(a)) => Some(b == a),
+            _ => None,
+        };
+        Self {
+            file: file.display().to_string(),
+            scenario,
+            concurrency,
+            before,
+            after,
+            unchanged,
+            error,
+        }
+    }
+
+    fn markdown_line(&self) -> String {
+        let name = Path::new(&self.file)
+            .file_name()
+            .map_or_else(|| self.file.clone(), |n| n.to_string_lossy().into_owned());
+        let during = format!("during {} c={}", self.scenario, self.concurrency);
+        match (&self.before, &self.after, self.unchanged) {
+            (Some(b), _, Some(true)) => format!(
+                "{name} unchanged {during}: yes (size {}, modified {}, sha256 {})",
+                b.size, b.modified, b.sha256
+            ),
+            (Some(b), Some(a), _) => format!(
+                "{name} CHANGED {during}: size {} → {}, modified {} → {}, sha256 {} → {}",
+                b.size, a.size, b.modified, a.modified, b.sha256, a.sha256
+            ),
+            _ => format!(
+                "{name} {during}: could not check ({})",
+                self.error.as_deref().unwrap_or("no fingerprint")
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub run: RunInfo,
     pub results: Vec<Measurement>,
     pub ratios: Vec<Ratio>,
+    /// The spawned server's identity store around each `assume-role` run (`--spawn` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub file_checks: Vec<FileCheck>,
 }
 
 impl Report {
@@ -52,6 +130,7 @@ impl Report {
         results: Vec<Measurement>,
         scenarios: &[Scenario],
         concurrencies: &[usize],
+        file_checks: Vec<FileCheck>,
     ) -> Self {
         let ratios = ratios(&results, concurrencies)
             .into_iter()
@@ -61,6 +140,7 @@ impl Report {
             run,
             results,
             ratios,
+            file_checks,
         }
     }
 
@@ -129,6 +209,14 @@ impl Report {
                 q.name, q.metric, q.concurrency
             );
         }
+        if !self.file_checks.is_empty() {
+            out.push_str(
+                "\n### Identity store of the spawned server (size, mtime, SHA-256 before and after)\n\n",
+            );
+            for check in &self.file_checks {
+                let _ = writeln!(out, "- {}", check.markdown_line());
+            }
+        }
         out
     }
 }
@@ -193,6 +281,22 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
                 _ => None,
             },
         });
+        out.push(Ratio {
+            name: "tessera assume-role / hyper get4k",
+            scenario: Scenario::AssumeRole,
+            metric: "req/s",
+            concurrency: c,
+            value: ratio(results, HYPER_GET4K, Scenario::AssumeRole, c, |m| {
+                m.ops_per_sec
+            }),
+        });
+        out.push(Ratio {
+            name: "tessera get4k temporary / long-term keys",
+            scenario: Scenario::Get4kTemp,
+            metric: "req/s",
+            concurrency: c,
+            value: ratio(results, AS_USER, Scenario::Get4kTemp, c, |m| m.ops_per_sec),
+        });
     }
     out
 }
@@ -229,31 +333,162 @@ mod tests {
             m(AS_ROOT, Scenario::Get4kUser, 16, 500.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
-        assert_eq!(r.len(), 8);
+        assert_eq!(r.len(), 12);
         assert_eq!(r[0].value, Some(0.5));
         assert_eq!(r[1].value, None);
         assert_eq!(r[2].value, Some(0.5));
         assert_eq!(r[3].name, "tessera get4k as IAM user / as root");
         assert_eq!(r[3].value, Some(0.95));
-        assert_eq!(r[4].value, None);
-        assert_eq!(r[7].value, None, "no user run at 64");
+        assert_eq!(r[6].value, None);
+        assert_eq!(r[9].value, None, "no user run at 64");
     }
 
     #[test]
-    fn markdown_has_a_table_and_ratios() {
-        let run = RunInfo {
+    fn assume_role_is_compared_with_the_hyper_get4k_of_its_own_run() {
+        let results = vec![
+            m(TARGET, Scenario::AssumeRole, 16, 4000.0, 0.0),
+            m(HYPER_GET4K, Scenario::AssumeRole, 16, 10000.0, 0.0),
+            // The get4k scenario's own hyper run does not stand in for it.
+            m(HYPER, Scenario::Get4k, 64, 20000.0, 0.0),
+            m(TARGET, Scenario::AssumeRole, 64, 5000.0, 0.0),
+            m(TARGET, Scenario::Get4kTemp, 16, 950.0, 0.0),
+            m(AS_USER, Scenario::Get4kTemp, 16, 1000.0, 0.0),
+            m(AS_USER, Scenario::Get4kTemp, 64, 0.0, 0.0),
+            m(TARGET, Scenario::Get4kTemp, 64, 10.0, 0.0),
+        ];
+        let r = ratios(&results, &[16, 64]);
+        let find = |name: &str, c: usize| {
+            r.iter()
+                .find(|q| q.name == name && q.concurrency == c)
+                .unwrap_or_else(|| panic!("no ratio {name} at {c}"))
+        };
+        let ar = find("tessera assume-role / hyper get4k", 16);
+        assert_eq!(
+            (ar.scenario, ar.metric, ar.value),
+            (Scenario::AssumeRole, "req/s", Some(0.4))
+        );
+        assert_eq!(find("tessera assume-role / hyper get4k", 64).value, None);
+        let temp = find("tessera get4k temporary / long-term keys", 16);
+        assert_eq!(
+            (temp.scenario, temp.metric, temp.value),
+            (Scenario::Get4kTemp, "req/s", Some(0.95))
+        );
+        assert_eq!(
+            find("tessera get4k temporary / long-term keys", 64).value,
+            None,
+            "no division by a zero baseline"
+        );
+        let report = Report::new(
+            run_info(),
+            results,
+            &[Scenario::AssumeRole, Scenario::Get4kTemp],
+            &[16, 64],
+            Vec::new(),
+        );
+        assert_eq!(
+            report.ratios.len(),
+            4,
+            "only the two chosen scenarios' ratios"
+        );
+        let text = report.markdown();
+        assert!(text.contains("| tessera assume-role / hyper get4k | req/s | 16 | 0.400 |"));
+        assert!(text.contains("| tessera get4k temporary / long-term keys | req/s | 16 | 0.950 |"));
+        assert!(!text.contains("Identity store"));
+    }
+
+    fn state(size: u64, sha: &str) -> FileState {
+        FileState {
+            size,
+            modified: "2030-01-01T00:00:00Z".into(),
+            sha256: sha.into(),
+        }
+    }
+
+    #[test]
+    fn file_checks_say_unchanged_changed_or_unknown() {
+        let path = Path::new("/tmp/x/data/.tessera/iam.redb");
+        let same = FileCheck::new(
+            path,
+            Scenario::AssumeRole,
+            16,
+            Ok(state(8, "aa")),
+            Ok(state(8, "aa")),
+        );
+        assert_eq!(same.unchanged, Some(true));
+        assert_eq!(
+            same.markdown_line(),
+            "iam.redb unchanged during assume-role c=16: yes (size 8, modified \
+             2030-01-01T00:00:00Z, sha256 aa)"
+        );
+        let changed = FileCheck::new(
+            path,
+            Scenario::AssumeRole,
+            64,
+            Ok(state(8, "aa")),
+            Ok(state(8, "bb")),
+        );
+        assert_eq!(changed.unchanged, Some(false));
+        assert!(
+            changed
+                .markdown_line()
+                .starts_with("iam.redb CHANGED during assume-role c=64:")
+        );
+        let unknown = FileCheck::new(
+            path,
+            Scenario::AssumeRole,
+            16,
+            Ok(state(8, "aa")),
+            Err(anyhow::anyhow!("gone")),
+        );
+        assert_eq!(unknown.unchanged, None);
+        assert!(
+            unknown
+                .markdown_line()
+                .contains("could not check (after: gone)")
+        );
+        let report = Report::new(
+            run_info(),
+            Vec::new(),
+            &[Scenario::AssumeRole],
+            &[16],
+            vec![same],
+        );
+        assert!(
+            report
+                .markdown()
+                .contains("- iam.redb unchanged during assume-role c=16: yes")
+        );
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["file_checks"][0]["unchanged"], serde_json::json!(true));
+        assert_eq!(
+            json["file_checks"][0]["scenario"],
+            serde_json::json!("assume-role")
+        );
+        assert_eq!(
+            json["file_checks"][0]["before"]["size"],
+            serde_json::json!(8)
+        );
+    }
+
+    fn run_info() -> RunInfo {
+        RunInfo {
             target: "x".into(),
             started_utc: "now".into(),
             cpus: 2,
             seconds_per_run: 1.0,
             max_requests_per_run: 5,
             fsync_dir: None,
-        };
+        }
+    }
+
+    #[test]
+    fn markdown_has_a_table_and_ratios() {
         let report = Report::new(
-            run,
+            run_info(),
             vec![m(HYPER, Scenario::Get4k, 16, 1.0, 2.0)],
             &[Scenario::Get4k],
             &[16],
+            Vec::new(),
         );
         let text = report.markdown();
         assert!(text.contains("| hyper-baseline | get4k | 16 |"));

@@ -34,6 +34,14 @@ pub enum Scenario {
     /// the same GET as root (`tessera-as-root`), which it is compared with.
     #[serde(rename = "get4k-user")]
     Get4kUser,
+    /// STS AssumeRole signed anew per call by the IAM user of `get4k-user`; compared with the
+    /// hyper baseline's get4k at the same concurrency.
+    #[serde(rename = "assume-role")]
+    AssumeRole,
+    /// The IAM user's GET 4 KiB with temporary credentials (one AssumeRole), in slices
+    /// interleaved with the same GET signed by the user's long-term keys (`tessera-as-user`).
+    #[serde(rename = "get4k-temp")]
+    Get4kTemp,
 }
 
 impl Scenario {
@@ -43,6 +51,8 @@ impl Scenario {
             Scenario::Put4k => "put4k",
             Scenario::Get1m => "get1m",
             Scenario::Get4kUser => "get4k-user",
+            Scenario::AssumeRole => "assume-role",
+            Scenario::Get4kTemp => "get4k-temp",
         }
     }
 }
@@ -61,9 +71,12 @@ impl FromStr for Scenario {
             "put4k" => Ok(Scenario::Put4k),
             "get1m" => Ok(Scenario::Get1m),
             "get4k-user" => Ok(Scenario::Get4kUser),
-            other => {
-                bail!("unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user")
-            }
+            "assume-role" => Ok(Scenario::AssumeRole),
+            "get4k-temp" => Ok(Scenario::Get4kTemp),
+            other => bail!(
+                "unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user, \
+                 assume-role, get4k-temp"
+            ),
         }
     }
 }
@@ -202,12 +215,55 @@ fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
     f64::from(sorted_us[idx]) / 1000.0
 }
 
-/// One HTTP operation: the request to send, the bytes it moves, and the body length a correct
-/// answer has (a different length counts as an error).
+/// One HTTP operation: the request to send, the bytes it moves, and what a correct (2xx)
+/// answer's body looks like (anything else counts as an error).
 pub struct HttpOp {
     pub request: Request<Full<Bytes>>,
     pub bytes_sent: u64,
-    pub expect_body_len: Option<u64>,
+    pub expect: Expect,
+}
+
+/// What the body of a successful answer must be.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    /// Any body.
+    Any,
+    /// Exactly this many bytes.
+    Len(u64),
+    /// Contains this marker within its first [`KEPT_BODY_BYTES`] bytes.
+    Contains(&'static str),
+}
+
+/// How much of an answer is kept to look for an [`Expect::Contains`] marker.
+pub const KEPT_BODY_BYTES: usize = 64 * 1024;
+
+impl Expect {
+    fn keep(self) -> usize {
+        match self {
+            Expect::Contains(_) => KEPT_BODY_BYTES,
+            Expect::Any | Expect::Len(_) => 0,
+        }
+    }
+
+    /// Why `body` (of `len` bytes, the kept prefix in `kept`) is not what was expected.
+    fn check(self, len: u64, kept: &[u8]) -> Option<String> {
+        match self {
+            Expect::Any => None,
+            Expect::Len(want) => {
+                (want != len).then(|| format!("body of {len} bytes, expected {want}"))
+            }
+            Expect::Contains(marker) => (!contains(kept, marker.as_bytes())).then(|| {
+                format!(
+                    "answer without `{marker}`: {}",
+                    String::from_utf8_lossy(&kept[..kept.len().min(300)])
+                )
+            }),
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Builds the operation with the given sequence number.
@@ -345,14 +401,21 @@ async fn http_step(
         },
     };
     let started = Instant::now();
-    match tokio::time::timeout(timeout, c.send(op.request)).await {
-        Ok(Ok(out)) if out.status.is_success() => match op.expect_body_len {
-            Some(want) if want != out.body_len => {
-                tally.failure(|| format!("body of {} bytes, expected {want}", out.body_len));
+    let keep = op.expect.keep();
+    match tokio::time::timeout(timeout, c.send_keeping(op.request, keep)).await {
+        Ok(Ok((out, kept))) if out.status.is_success() => {
+            match op.expect.check(out.body_len, &kept) {
+                Some(why) => tally.failure(|| why),
+                None => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
             }
-            _ => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
-        },
-        Ok(Ok(out)) => tally.failure(|| format!("HTTP status {}", out.status)),
+        }
+        Ok(Ok((out, kept))) => tally.failure(|| {
+            // The kept start of the answer (only kept for `Expect::Contains`) says why.
+            let excerpt = String::from_utf8_lossy(&kept[..kept.len().min(300)]);
+            format!("HTTP status {} {excerpt}", out.status)
+                .trim_end()
+                .to_owned()
+        }),
         Ok(Err(e)) => {
             *conn = None;
             tally.failure(|| format!("{e:#}"));
@@ -431,6 +494,39 @@ mod tests {
     fn scenarios_parse_and_reject_unknown_names() {
         assert_eq!("get1m".parse::<Scenario>().ok(), Some(Scenario::Get1m));
         assert!("get2k".parse::<Scenario>().is_err());
+        assert!("assumerole".parse::<Scenario>().is_err());
+    }
+
+    #[test]
+    fn new_scenarios_parse_print_and_serialise_by_their_names() {
+        for (name, scenario) in [
+            ("get4k-user", Scenario::Get4kUser),
+            ("assume-role", Scenario::AssumeRole),
+            ("get4k-temp", Scenario::Get4kTemp),
+        ] {
+            assert_eq!(name.parse::<Scenario>().ok(), Some(scenario));
+            assert_eq!(format!(" {name} ").parse::<Scenario>().ok(), Some(scenario));
+            assert_eq!(scenario.to_string(), name);
+            assert_eq!(
+                serde_json::to_string(&scenario).ok(),
+                Some(format!("\"{name}\""))
+            );
+        }
+    }
+
+    #[test]
+    fn expectations_check_length_or_marker() {
+        assert_eq!(Expect::Any.check(5, b""), None);
+        assert_eq!(Expect::Len(4).check(4, b""), None);
+        assert!(Expect::Len(4).check(5, b"").is_some());
+        let marker = Expect::Contains("<AccessKeyId>ASIA");
+        assert_eq!(marker.keep(), KEPT_BODY_BYTES);
+        assert_eq!(Expect::Len(4).keep(), 0);
+        let good = b"<Credentials><AccessKeyId>ASIAXYZ</AccessKeyId>";
+        assert_eq!(marker.check(good.len() as u64, good), None);
+        let bad = b"<Error><Code>AccessDenied</Code></Error>";
+        let why = marker.check(bad.len() as u64, bad).unwrap_or_default();
+        assert!(why.contains("AccessDenied"), "{why}");
     }
 
     #[test]

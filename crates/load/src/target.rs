@@ -1,7 +1,9 @@
 //! The server under test: either an already-running loopback endpoint, or a `tessera` child
 //! process this tool starts in a temp dir on a free port with fresh root credentials, waits
 //! for (bounded), and stops by its own handle before removing the temp dir. Also the setup
-//! every target gets: the bucket and the objects the GET scenarios read.
+//! every target gets: the bucket and the objects the GET scenarios read, the IAM user of the
+//! user scenarios and its temporary credentials, and a fingerprint of the spawned server's
+//! identity store file (to show that issuing temporary credentials writes nothing).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,9 +15,10 @@ use bytes::Bytes;
 use http::StatusCode;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
+use serde::Serialize;
 use tokio::process::{Child, Command};
 
-use crate::client::{self, Endpoint, S3Client};
+use crate::client::{self, Endpoint, Issued, S3Client};
 use crate::scenarios::{self, KEY_1M, KEY_4K, SIZE_1M, SIZE_4K};
 use tessera_sigv4::Credentials;
 
@@ -24,6 +27,10 @@ pub const ROOT_USER: &str = "benchadmin";
 const HEALTH_PATH: &str = "/minio/health/ready";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The identity store of a server, relative to its DIR (see tessera-server's `serve.rs`).
+const IAM_STORE_FILE: &str = ".tessera/iam.redb";
+/// The most of an AssumeRole answer read at setup.
+const MAX_STS_ANSWER: usize = 64 * 1024;
 
 /// A `tessera server` child process and the temp dir holding its data.
 pub struct SpawnedServer {
@@ -123,6 +130,16 @@ impl SpawnedServer {
     /// Where the fsync ceiling writes: next to the server's data, same filesystem.
     pub fn scratch_parent(&self) -> PathBuf {
         self.workdir.path().to_owned()
+    }
+
+    /// The server's DIR.
+    pub fn data_dir(&self) -> PathBuf {
+        self.workdir.path().join("data")
+    }
+
+    /// The server's identity store file, `DIR/.tessera/iam.redb`.
+    pub fn iam_store(&self) -> PathBuf {
+        self.data_dir().join(IAM_STORE_FILE)
     }
 
     /// Kill this child (by its handle), reap it, then remove the temp dir.
@@ -293,4 +310,112 @@ pub async fn prepare_iam_user(
         );
     }
     Ok(user)
+}
+
+/// AssumeRole signed by `caller` (an IAM user or root); the credentials it answers with.
+pub async fn assume_role(caller: &S3Client, duration_secs: Option<u32>) -> Result<Issued> {
+    let (out, body) = client::send_once_keeping(
+        caller.endpoint(),
+        caller.assume_role(duration_secs)?,
+        MAX_STS_ANSWER,
+        SETUP_TIMEOUT,
+    )
+    .await
+    .context("calling AssumeRole")?;
+    let text = String::from_utf8_lossy(&body);
+    if out.status != StatusCode::OK {
+        bail!(
+            "AssumeRole as `{}`: HTTP status {}: {}",
+            caller.credentials().access_key(),
+            out.status,
+            text.chars().take(400).collect::<String>()
+        );
+    }
+    client::parse_assume_role(&text)
+}
+
+/// Temporary credentials of `user` (one AssumeRole, `duration_secs`), checked by reading the
+/// user's object with them; returns a client signing with them (session token included).
+pub async fn prepare_temporary(user: &S3Client, duration_secs: u32) -> Result<S3Client> {
+    let issued = assume_role(user, Some(duration_secs)).await?;
+    if !issued.credentials.access_key().starts_with("ASIA") {
+        bail!(
+            "AssumeRole answered access key `{}`, expected one starting with ASIA",
+            issued.credentials.access_key()
+        );
+    }
+    eprintln!(
+        "temporary credentials {} for `{}`, expiring {}",
+        issued.credentials.access_key(),
+        user.credentials().access_key(),
+        issued.expiration
+    );
+    let temp = user.with_credentials(Arc::new(issued.credentials));
+    let out = client::send_once(
+        temp.endpoint(),
+        temp.get_object(USER_KEY_4K)?,
+        SETUP_TIMEOUT,
+    )
+    .await
+    .context("reading the user's object with temporary credentials")?;
+    if !out.status.is_success() || out.body_len != SIZE_4K as u64 {
+        bail!(
+            "temporary credentials cannot read `{USER_KEY_4K}`: HTTP status {}, {} bytes",
+            out.status,
+            out.body_len
+        );
+    }
+    Ok(temp)
+}
+
+/// Size, modification time and content hash of a file at one moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileState {
+    pub size: u64,
+    /// RFC 3339, at the file system's resolution.
+    pub modified: String,
+    pub sha256: String,
+}
+
+/// Reads `path` whole (off the async workers) and fingerprints it.
+pub async fn file_state(path: &Path) -> Result<FileState> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let meta =
+            std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+        let modified = meta
+            .modified()
+            .with_context(|| format!("modification time of {}", path.display()))?;
+        let content =
+            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(FileState {
+            size: meta.len(),
+            modified: time::OffsetDateTime::from(modified)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            sha256: tessera_sigv4::hex_sha256(&content),
+        })
+    })
+    .await
+    .context("fingerprinting a file")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn file_state_sees_content_changes() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abc").unwrap_or_else(|e| panic!("{e}"));
+        let a = file_state(&path).await.unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(a.size, 3);
+        assert_eq!(a.sha256, tessera_sigv4::hex_sha256(b"abc"));
+        assert_eq!(file_state(&path).await.ok(), Some(a.clone()));
+        std::fs::write(&path, b"abd").unwrap_or_else(|e| panic!("{e}"));
+        let b = file_state(&path).await.unwrap_or_else(|e| panic!("{e:#}"));
+        assert_ne!(a.sha256, b.sha256);
+        assert!(file_state(&dir.path().join("missing")).await.is_err());
+    }
 }
