@@ -142,8 +142,8 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 
 def sts_request(server, params, access_key: str | None = None, secret_key: str | None = None,
                 session_token: str | None = None, service: str = "sts", body: bool = True,
-                query=None, data: bytes | None = None, region: str | None = None
-                ) -> requests.Response:
+                query=None, data: bytes | None = None, region: str | None = None,
+                content_sha256: bool = False) -> requests.Response:
     """POST / to the STS endpoint, the way boto3's query protocol does it.
 
     `params` (a dict or a list of pairs) is form-encoded into the body (body=True) or into the
@@ -151,7 +151,9 @@ def sts_request(server, params, access_key: str | None = None, secret_key: str |
     raw body sent instead of the encoded params. With access_key the request is signed with
     botocore's SigV4Auth for `service` and `region` (default: the server's): no
     x-amz-content-sha256 header, so the server hashes the body itself; a session_token goes into
-    the signed X-Amz-Security-Token header. Without access_key it is sent unsigned."""
+    the signed X-Amz-Security-Token header; content_sha256=True signs with botocore's S3 signer
+    instead, which also sends a signed X-Amz-Content-Sha256 header (as S3 clients do). Without
+    access_key it is sent unsigned."""
     pairs = list(params.items()) if isinstance(params, dict) else list(params or [])
     qpairs = list(query.items()) if isinstance(query, dict) else list(query or [])
     if not body:
@@ -165,7 +167,8 @@ def sts_request(server, params, access_key: str | None = None, secret_key: str |
                      headers={"Content-Type": FORM_CONTENT_TYPE})
     if access_key is not None:
         creds = Credentials(access_key, secret_key or "", session_token)
-        SigV4Auth(creds, service, server.region if region is None else region).add_auth(req)
+        signer = S3SigV4Auth if content_sha256 else SigV4Auth
+        signer(creds, service, server.region if region is None else region).add_auth(req)
     return requests.post(url, headers=dict(req.headers.items()), data=data, timeout=60)
 
 

@@ -24,7 +24,7 @@ import requests
 from botocore.config import Config
 from minio import Minio, MinioAdmin
 from minio.credentials import AssumeRoleProvider, StaticProvider
-from minio.error import S3Error
+from minio.error import MinioAdminException, S3Error
 
 from helpers import (
     STS_NS,
@@ -118,8 +118,10 @@ def raw_assume(server, access_key: str, secret_key: str, **params) -> dict[str, 
 
 
 def temp_s3(server, creds: dict):
+    """boto3 S3 with temporary credentials; SigV4 also for presigned URLs (botocore presigns
+    S3 with SigV2 unless told otherwise)."""
     return make_s3_client(server, creds["AccessKeyId"], creds["SecretAccessKey"],
-                          session_token=creds["SessionToken"])
+                          session_token=creds["SessionToken"], signature_version="s3v4")
 
 
 def parse_expiration(text: str) -> datetime:
@@ -211,6 +213,12 @@ def test_root_session_policy_narrows_to_get_object_on_one_bucket(server, s3, buc
     assert (code, status) == ("AccessDenied", 403)
     code, status, _ = expect_error(temp.list_objects_v2, Bucket=bucket)
     assert (code, status) == ("AccessDenied", 403)
+    # Root's admin rights are narrowed away as well.
+    temp_admin = admin_for(server, creds["AccessKeyId"], creds["SecretAccessKey"],
+                           creds["SessionToken"])
+    with pytest.raises(MinioAdminException) as e:
+        temp_admin.user_list()
+    assert e.value._code == "403", str(e.value)
 
 
 def test_root_temporary_credentials_without_policy_can_do_everything(server, s3, bucket_name,
@@ -238,8 +246,9 @@ def test_session_policy_never_widens_a_readonly_user(admin, server, s3, bucket):
     assert temp.get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"data"
     code, status, _ = expect_error(temp.put_object, Bucket=bucket, Key="new.txt", Body=b"x")
     assert (code, status) == ("AccessDenied", 403)
-    # The session policy allows no listing; readonly does: the intersection does not.
-    code, status, _ = expect_error(temp.list_objects_v2, Bucket=bucket)
+    # The parent's own keys are no wider either.
+    code, status, _ = expect_error(make_s3_client(server, name, secret).put_object,
+                                   Bucket=bucket, Key="new.txt", Body=b"x")
     assert (code, status) == ("AccessDenied", 403)
 
 
@@ -276,6 +285,11 @@ def test_minio_py_assume_role_provider(admin, server, s3, bucket):
         resp.close()
         resp.release_conn()
     assert s3.get_object(Bucket=bucket, Key="mpy/obj.txt")["Body"].read() == data
+    url = client.presigned_get_object(bucket, "mpy/obj.txt")
+    assert "X-Amz-Security-Token=" in url
+    got = requests.get(url, timeout=30)
+    assert got.status_code == 200, got.text
+    assert got.content == data
 
     # A session policy given to the provider narrows the credentials.
     narrowed = AssumeRoleProvider(
@@ -545,7 +559,10 @@ NO_ACTION = {k: v for k, v in ASSUME.items() if k != "Action"}
 
 BAD_INPUT = [
     ("unsigned", _unsigned, 400, {"InvalidParameterValue"}),
-    ("signed-for-s3", _signed(ASSUME, service="s3"), 403, {"AccessDenied"}),
+    # As an S3 signer sends it (with X-Amz-Content-Sha256), and as plain SigV4 for service s3.
+    ("signed-for-s3", _signed(ASSUME, service="s3", content_sha256=True), 403, {"AccessDenied"}),
+    ("signed-for-s3-without-content-sha256", _signed(ASSUME, service="s3"), 403,
+     {"AccessDenied"}),
     ("version-missing", _signed(NO_VERSION), 400, {"MissingParameter"}),
     ("version-wrong", _signed(dict(ASSUME, Version="2011-06-16")), 400, {"MissingParameter"}),
     ("action-missing", _signed(NO_ACTION), 400, {"InvalidParameterValue"}),
@@ -597,6 +614,7 @@ def test_missing_tampered_and_mismatched_session_tokens_are_refused(admin, serve
     s3.put_object(Bucket=bucket, Key="k.txt", Body=b"v")
     a = assume(server, name, secret)
     b = assume(server, name, secret)
+    c = assume(server, server.access_key, server.secret_key)
     assert temp_s3(server, a).get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"v"
 
     cases = {
@@ -606,6 +624,7 @@ def test_missing_tampered_and_mismatched_session_tokens_are_refused(admin, serve
         "flipped last character": (a["AccessKeyId"], a["SecretAccessKey"],
                                    flip_char(a["SessionToken"], len(a["SessionToken"]) - 2)),
         "another session's token": (a["AccessKeyId"], a["SecretAccessKey"], b["SessionToken"]),
+        "another user's token": (a["AccessKeyId"], a["SecretAccessKey"], c["SessionToken"]),
         "token with the user's keys": (name, secret, a["SessionToken"]),
         "token with root's keys": (server.access_key, server.secret_key, a["SessionToken"]),
     }
@@ -715,11 +734,22 @@ def test_revocation_by_token_type_ends_only_sessions_of_that_type(admin, server,
     assert temp_s3(server, later).get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"v"
 
 
+def temporary_account_info(server, access_key: str) -> dict:
+    resp = signed_request(server, "GET", "/minio/admin/v3/temporary-account-info",
+                          params={"accessKey": access_key})
+    assert resp.status_code == 200, resp.text
+    return json.loads(madmin_decrypt(resp.content, server.secret_key))
+
+
 def test_temporary_account_info_names_the_parent(admin, server):
     name, secret = new_user(admin, "tai", policy="readonly")
     creds = assume(server, name, secret)
-    resp = signed_request(server, "GET", "/minio/admin/v3/temporary-account-info",
-                          params={"accessKey": creds["AccessKeyId"]})
-    assert resp.status_code == 200, resp.text
-    info = json.loads(madmin_decrypt(resp.content, server.secret_key))
-    assert info["parentUser"] == name, info
+    assert temporary_account_info(server, creds["AccessKeyId"])["parentUser"] == name
+
+
+def test_temporary_account_info_after_the_credentials_were_used(admin, server, s3, bucket):
+    name, secret = new_user(admin, "taiu", policy="readonly")
+    s3.put_object(Bucket=bucket, Key="k.txt", Body=b"v")
+    creds = assume(server, name, secret)
+    assert temp_s3(server, creds).get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"v"
+    assert temporary_account_info(server, creds["AccessKeyId"])["parentUser"] == name
