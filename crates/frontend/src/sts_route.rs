@@ -148,6 +148,8 @@ pub async fn sts_error_envelope(
     if response.status().as_u16() < 400 || response.extensions().get::<StsAnswer>().is_some() {
         return response;
     }
+    // An authentication failure of a signed STS request is AccessDenied, as MinIO answers;
+    // a malformed request is InvalidParameterValue.
     let (mut parts, mut body) = response.into_parts();
     let text = body.store_all_limited(64 * 1024).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
@@ -173,7 +175,16 @@ pub async fn sts_error_envelope(
             "RequestTimeTooSkewed" => "the request's time is too far from the server's: check the client's clock".to_owned(),
             other => format!("the request was refused ({other})"),
         });
+    let unsigned_payload = message.contains("x-amz-content-sha256");
+    let message = if unsigned_payload {
+        format!(
+            "{message}: an S3-style signature needs it; sign STS requests for service `sts`, whose payload hash the server computes"
+        )
+    } else {
+        message
+    };
     let sts_code = match code.as_str() {
+        _ if unsigned_payload => StsErrorCode::AccessDenied,
         "InvalidRequest"
         | "EntityTooLarge"
         | "InvalidArgument"

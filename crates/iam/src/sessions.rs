@@ -53,6 +53,7 @@ impl IamSystem {
             }
         };
         let issued_ms = now_ms();
+        let policy_for_cache = session_policy.map(|p| Arc::new(p.clone()));
         let claims = SessionClaims {
             access_key: String::new(),
             parent,
@@ -63,7 +64,17 @@ impl IamSystem {
             revoke_type: revoke_type.filter(|t| !t.is_empty()),
         };
         let ring = Arc::clone(&self.read().ring);
-        temporary::mint(&ring, claims)
+        let (credentials, claims) = temporary::mint(&ring, claims)?;
+        // Known to this node from the start (temporary-account-info, the first request).
+        self.sessions.insert(
+            &credentials.session_token,
+            credentials.secret_key.clone(),
+            Arc::new(TemporarySession {
+                claims,
+                session_policy: policy_for_cache,
+            }),
+        );
+        Ok(credentials)
     }
 
     /// The secret of a temporary access key (derived; no lookup), for signature checks.
@@ -128,8 +139,8 @@ impl IamSystem {
         Ok(Account::Temporary(session))
     }
 
-    /// A session this node has verified since it started, by access key (Tessera keeps no
-    /// record of the credentials it issues, so a session never used here is unknown).
+    /// A session this node has issued or verified since it started, by access key (Tessera
+    /// keeps no record of the credentials it issues, so a session never seen here is unknown).
     #[must_use]
     pub fn known_session(&self, access_key: &str) -> Option<Arc<TemporarySession>> {
         self.sessions.session(access_key)

@@ -326,8 +326,11 @@ fn new_access_key(key_id: u16) -> String {
 }
 
 /// Mints credentials for `claims` (whose `access_key` is filled in here) with the ring's
-/// current key.
-pub(crate) fn mint(ring: &KeyRing, mut claims: SessionClaims) -> IamResult<TemporaryCredentials> {
+/// current key; returns them with the claims as completed.
+pub(crate) fn mint(
+    ring: &KeyRing,
+    mut claims: SessionClaims,
+) -> IamResult<(TemporaryCredentials, SessionClaims)> {
     let key = ring.current();
     claims.access_key = new_access_key(key.id);
     let header = format!(
@@ -341,12 +344,13 @@ pub(crate) fn mint(ring: &KeyRing, mut claims: SessionClaims) -> IamResult<Tempo
     let mac = key.token_mac(token.as_bytes());
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(mac, &mut token);
-    Ok(TemporaryCredentials {
+    let credentials = TemporaryCredentials {
         secret_key: key.secret_for(&claims.access_key),
-        access_key: claims.access_key,
+        access_key: claims.access_key.clone(),
         session_token: token,
         expiration: claims.exp,
-    })
+    };
+    Ok((credentials, claims))
 }
 
 /// The derived secret of a temporary access key, if a usable key of the ring signed it.
@@ -518,7 +522,7 @@ mod tests {
     #[test]
     fn minted_credentials_verify_and_derive_the_same_secret() {
         let ring = ring();
-        let creds = mint(&ring, claims()).unwrap();
+        let creds = mint(&ring, claims()).unwrap().0;
         assert_eq!(creds.access_key.len(), 20);
         assert!(creds.access_key.starts_with("ASIA"));
         assert!(is_temporary_key(&creds.access_key));
@@ -535,7 +539,7 @@ mod tests {
     #[test]
     fn every_flipped_bit_of_a_token_is_refused() {
         let ring = ring();
-        let creds = mint(&ring, claims()).unwrap();
+        let creds = mint(&ring, claims()).unwrap().0;
         let token = creds.session_token.as_bytes();
         for i in 0..token.len() {
             for bit in 0..8 {
@@ -555,8 +559,8 @@ mod tests {
     #[test]
     fn a_token_of_another_key_or_another_server_is_refused() {
         let ring = ring();
-        let a = mint(&ring, claims()).unwrap();
-        let b = mint(&ring, claims()).unwrap();
+        let a = mint(&ring, claims()).unwrap().0;
+        let b = mint(&ring, claims()).unwrap().0;
         assert_eq!(
             verify(&ring, &b.access_key, &a.session_token, 1000),
             Err(SessionRefusal::OtherAccessKey)
@@ -587,11 +591,11 @@ mod tests {
     fn rotation_keeps_old_sessions_until_the_old_key_retires() {
         let stored = new_stored_ring(1000).unwrap();
         let old_ring = KeyRing::from_stored(&stored, 1000).unwrap();
-        let old = mint(&old_ring, claims()).unwrap();
+        let old = mint(&old_ring, claims()).unwrap().0;
         let stored = rotated(stored, 1100, 2000).unwrap();
         let ring = KeyRing::from_stored(&stored, 1100).unwrap();
         assert_eq!(ring.keys.len(), 2);
-        let new = mint(&ring, claims()).unwrap();
+        let new = mint(&ring, claims()).unwrap().0;
         assert_ne!(old.access_key[4..6], new.access_key[4..6]);
         assert!(verify(&ring, &old.access_key, &old.session_token, 1100).is_ok());
         assert!(verify(&ring, &new.access_key, &new.session_token, 1100).is_ok());
