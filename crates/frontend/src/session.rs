@@ -4,6 +4,8 @@
 //! revoked session is `InvalidAccessKeyId`, a missing, mismatched or forged token
 //! `InvalidTokenId` (both 403).
 
+use std::borrow::Cow;
+
 use http::{HeaderMap, StatusCode};
 use s3s::{S3Error, S3ErrorCode, s3_error};
 use tessera_iam::{Account, IamSystem, SessionRefusal, is_temporary_key};
@@ -11,19 +13,17 @@ use tessera_iam::{Account, IamSystem, SessionRefusal, is_temporary_key};
 /// Header and query parameter that carry the session token.
 pub const SESSION_TOKEN: &str = "x-amz-security-token";
 
-/// The session token of a request: the header, else the `X-Amz-Security-Token` query parameter.
+/// The session token of a request: the header, else the `X-Amz-Security-Token` query parameter
+/// (borrowed from the request when it needs no decoding).
 #[must_use]
-pub fn session_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+pub fn session_token<'r>(headers: &'r HeaderMap, query: Option<&'r str>) -> Option<Cow<'r, str>> {
     if let Some(v) = headers.get(SESSION_TOKEN) {
-        return Some(String::from_utf8_lossy(v.as_bytes()).into_owned());
+        return Some(String::from_utf8_lossy(v.as_bytes()));
     }
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
-        k.eq_ignore_ascii_case("X-Amz-Security-Token").then(|| {
-            percent_encoding::percent_decode_str(v)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        k.eq_ignore_ascii_case("X-Amz-Security-Token")
+            .then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy())
     })
 }
 
