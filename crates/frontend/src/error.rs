@@ -82,6 +82,13 @@ fn body_error(source: &(dyn std::error::Error + Send + Sync + 'static)) -> S3Err
         err.set_status_code(http::StatusCode::BAD_REQUEST);
         return err;
     }
+    // So is a chunk of a signed aws-chunked body whose signature does not match.
+    if source.to_string().contains("SignatureMismatch") {
+        return s3_error!(
+            SignatureDoesNotMatch,
+            "a chunk of the aws-chunked body is not signed with this access key's secret"
+        );
+    }
     s3_error!(
         IncompleteBody,
         "the request body ended before it was complete: {source}"
