@@ -18,7 +18,10 @@ fn iam(dir: &std::path::Path) -> Arc<IamSystem> {
     iam
 }
 
-fn caller(account: Account, service: &str) -> Option<Result<Caller, String>> {
+/// Who signed a request, as the front end reports it.
+type SignedBy = Option<Result<Caller, String>>;
+
+fn caller(account: Account, service: &str) -> SignedBy {
     Some(Ok(Caller {
         access_key: "alice".into(),
         account,
@@ -33,7 +36,7 @@ fn alice() -> Account {
     }
 }
 
-fn call(sts: &Sts, body: &str, caller: Option<Result<Caller, String>>) -> (u16, String) {
+fn call(sts: &Sts, body: &str, caller: SignedBy) -> (u16, String) {
     let answer = sts.handle(&StsRequest {
         query: None,
         body: body.as_bytes(),
@@ -167,7 +170,7 @@ fn callers_and_requests_that_are_refused() {
             region: "eu-west-1".into(),
         }))
     };
-    let cases: Vec<(&str, Option<Result<Caller, String>>, &str, u16, &str)> = vec![
+    let cases: Vec<(&str, SignedBy, &str, u16, &str)> = vec![
         ("unsigned", None, body, 400, "InvalidParameterValue"),
         (
             "signed for s3",
