@@ -31,6 +31,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers import Tool, make_s3_client
+from oidc import oidc_provider  # noqa: F401  (the session's OpenID provider)
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
