@@ -167,6 +167,13 @@ pub fn request_conditions(
             }
         }
     }
+    // A federated session's provider claims, for `${jwt:…}` variables and `jwt:` conditions
+    // (a handful, bounded when the session was minted).
+    if let Some(Account::Temporary(session)) = account {
+        for (name, values) in &session.claims.claims {
+            c.insert(&format!("jwt:{name}"), values.iter().cloned());
+        }
+    }
     c
 }
 

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tessera_iam::IamSystem;
+use tessera_idp::openid::Providers;
 use tessera_storage::ObjectBackend;
 use tessera_sts::Sts;
 
@@ -45,6 +46,8 @@ pub struct FrontendOptions {
     pub region: Option<String>,
     /// STS settings (durations, the region AssumeRole signatures must name).
     pub sts: StsConfig,
+    /// The OpenID providers of AssumeRoleWithWebIdentity and AssumeRoleWithClientGrants.
+    pub openid: Arc<Providers>,
 }
 
 impl Default for FrontendOptions {
@@ -53,6 +56,7 @@ impl Default for FrontendOptions {
             max_object_size: 5 * 1024 * 1024 * 1024,
             region: None,
             sts: StsConfig::default(),
+            openid: Arc::new(Providers::none()),
         }
     }
 }
@@ -95,10 +99,14 @@ pub fn build_service(
         options.sts.durations.max_secs,
     );
     let sts_config = options.sts.clone();
+    let openid = Arc::clone(&options.openid);
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
     builder.set_auth(KeyStore::new(Arc::clone(&iam)));
     builder.set_access(AccessGate::new(authorizer.clone()));
-    let sts = StsRoute::new(Sts::new(Arc::clone(&iam), sts_config), Arc::clone(&iam));
+    let sts = StsRoute::new(
+        Sts::new(Arc::clone(&iam), sts_config, Arc::clone(&openid)),
+        Arc::clone(&iam),
+    );
     builder.set_route(admin_route::Routes {
         admin: admin_route::AdminRoute::new(admin, authorizer),
         sts,

@@ -88,13 +88,16 @@ impl StsRoute {
                         .to_owned()
                 })
         });
-        let answer = self.sts.handle(&StsRequest {
-            query: req.uri.query(),
-            body: &body,
-            caller,
-            has_session_token: token.is_some(),
-            request_id: &request_id,
-        });
+        let answer = self
+            .sts
+            .handle(&StsRequest {
+                query: req.uri.query(),
+                body: &body,
+                caller,
+                has_session_token: token.is_some(),
+                request_id: &request_id,
+            })
+            .await;
         Ok(xml(answer))
     }
 }

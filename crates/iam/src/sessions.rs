@@ -3,6 +3,7 @@
 //! `Account::Temporary` (expiry, revocation and the parent's state checked on every request),
 //! revoking a parent's sessions, and rotating the signing key ring.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tessera_policy::Policy;
@@ -53,7 +54,6 @@ impl IamSystem {
             }
         };
         let issued_ms = now_ms();
-        let policy_for_cache = session_policy.map(|p| Arc::new(p.clone()));
         let claims = SessionClaims {
             access_key: String::new(),
             parent,
@@ -62,7 +62,46 @@ impl IamSystem {
             exp: issued_ms / 1000 + lifetime_secs,
             session_policy: session_policy.map(Policy::to_canonical_json),
             revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            policies: None,
+            claims: BTreeMap::new(),
         };
+        self.mint_session(claims, session_policy)
+    }
+
+    /// Mints temporary credentials for an identity of an outside provider: `parent` names it
+    /// (stable per provider and subject), `policies` are what its provider grants, `claims`
+    /// what policy variables may read.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_federated(
+        &self,
+        parent: String,
+        flow: Flow,
+        expires_at: i64,
+        policies: Vec<String>,
+        claims: BTreeMap<String, Vec<String>>,
+        session_policy: Option<&Policy>,
+        revoke_type: Option<String>,
+    ) -> IamResult<TemporaryCredentials> {
+        let claims = SessionClaims {
+            access_key: String::new(),
+            parent,
+            flow,
+            issued_ms: now_ms(),
+            exp: expires_at,
+            session_policy: session_policy.map(Policy::to_canonical_json),
+            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            policies: Some(policies),
+            claims,
+        };
+        self.mint_session(claims, session_policy)
+    }
+
+    fn mint_session(
+        &self,
+        claims: SessionClaims,
+        session_policy: Option<&Policy>,
+    ) -> IamResult<TemporaryCredentials> {
+        let policy_for_cache = session_policy.map(|p| Arc::new(p.clone()));
         let ring = Arc::clone(&self.read().ring);
         let (credentials, claims) = temporary::mint(&ring, claims)?;
         // Known to this node from the start (temporary-account-info, the first request).
@@ -127,7 +166,7 @@ impl IamSystem {
         {
             return Err(SessionRefusal::Revoked);
         }
-        if claims.parent != self.root.access_key {
+        if !claims.flow.is_federated() && claims.parent != self.root.access_key {
             match cache.users.get(&claims.parent) {
                 None => return Err(SessionRefusal::ParentGone(claims.parent.clone())),
                 Some(u) if u.status == Status::Disabled => {

@@ -797,7 +797,7 @@ impl IamSystem {
 
     /// Calls `f` with each policy name mapped to `user` and to its enabled groups, in that
     /// order (names may repeat).
-    fn each_mapped_policy<'c>(c: &'c Cache, user: &str, mut f: impl FnMut(&'c str)) {
+    fn each_mapped_policy(c: &Cache, user: &str, mut f: impl FnMut(&str)) {
         for name in c
             .user_mappings
             .get(user)
@@ -827,14 +827,13 @@ impl IamSystem {
     /// the root account, which may do everything.
     #[must_use]
     pub fn policy_names_for(&self, account: &Account) -> Option<Vec<String>> {
-        let user = self.policy_user(account)?;
         let c = self.read();
         let mut names: Vec<String> = Vec::new();
-        Self::each_mapped_policy(&c, user, |name| {
+        self.each_policy_name(&c, account, |name| {
             if Self::policy_exists(&c, name) && !names.iter().any(|n| n == name) {
                 names.push(name.to_owned());
             }
-        });
+        })?;
         Some(names)
     }
 
@@ -843,17 +842,37 @@ impl IamSystem {
     /// narrows these and comes with the account (`Account::ServiceAccount`).
     #[must_use]
     pub fn policies_for(&self, account: &Account) -> Option<Vec<Arc<Policy>>> {
-        let user = self.policy_user(account)?;
         let c = self.read();
         let mut out: Vec<Arc<Policy>> = Vec::with_capacity(4);
-        Self::each_mapped_policy(&c, user, |name| {
+        self.each_policy_name(&c, account, |name| {
             if let Some(p) = canned(name).or_else(|| c.parsed.get(name).cloned())
                 && !out.iter().any(|q| Arc::ptr_eq(q, &p))
             {
                 out.push(p);
             }
-        });
+        })?;
         Some(out)
+    }
+
+    /// Calls `f` with each policy name that applies to `account`: a federated session's names
+    /// (from its provider), else the mappings of its user and the user's groups. `None`: the
+    /// owner, which may do everything.
+    fn each_policy_name(&self, c: &Cache, account: &Account, f: impl FnMut(&str)) -> Option<()> {
+        if let Account::Temporary(session) = account
+            && let Some(names) = &session.claims.policies
+        {
+            names.iter().map(String::as_str).for_each(f);
+            return Some(());
+        }
+        let user = self.policy_user(account)?;
+        Self::each_mapped_policy(c, user, f);
+        Some(())
+    }
+
+    /// Whether a policy of this name exists (built in or stored).
+    #[must_use]
+    pub fn policy_defined(&self, name: &str) -> bool {
+        Self::policy_exists(&self.read(), name)
     }
 
     // ----- bucket policies -----

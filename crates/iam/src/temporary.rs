@@ -53,6 +53,16 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Flow {
     AssumeRole,
+    WebIdentity,
+    ClientGrants,
+}
+
+impl Flow {
+    /// Whether the parent is an identity of an outside provider (not a user of this server).
+    #[must_use]
+    pub fn is_federated(self) -> bool {
+        !matches!(self, Flow::AssumeRole)
+    }
 }
 
 /// What a session token says: enough to authorise a request without any lookup but the
@@ -82,6 +92,14 @@ pub struct SessionClaims {
         skip_serializing_if = "Option::is_none"
     )]
     pub revoke_type: Option<String>,
+    /// A federated session's policies, by name (resolved to their documents at each request);
+    /// `None`: the parent user's mappings apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// The identity provider's claims kept for policy variables (`jwt:sub`, `jwt:groups`, …),
+    /// by claim name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, Vec<String>>,
 }
 
 /// A verified session: its claims, and its session policy parsed.
@@ -536,6 +554,8 @@ mod tests {
             exp: 5000,
             session_policy: None,
             revoke_type: Some("ci".into()),
+            policies: None,
+            claims: BTreeMap::new(),
         }
     }
 

@@ -21,6 +21,7 @@ use tessera_frontend::{
     ClientInfo, FrontendOptions, OperationSlot, RequestId, build_service, is_sts_request,
     sts_error_envelope,
 };
+use tessera_idp::openid::{Fetcher, Providers};
 use tessera_storage::{DiskBackend, DiskOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -34,6 +35,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// What request handling needs: the S3 service once storage is open.
 struct AppState {
     s3: OnceLock<S3Service>,
+    openid: OnceLock<Arc<Providers>>,
     /// Whether the listener speaks TLS (`aws:SecureTransport`).
     secure: bool,
     request_counter: AtomicU64,
@@ -66,6 +68,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     let state = Arc::new(AppState {
         s3: OnceLock::new(),
+        openid: OnceLock::new(),
         secure: tls.is_some(),
         request_counter: AtomicU64::new(0),
         instance: rand::random(),
@@ -113,11 +116,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             )
         })?,
     );
+    let openid = start_openid(&settings)?;
     let options = FrontendOptions {
         max_object_size: settings.max_object_size,
         region: settings.region.clone(),
         sts: settings.sts.clone(),
+        openid: Arc::clone(&openid),
     };
+    let _ = state.openid.set(openid);
     let _ = state.s3.set(build_service(Arc::new(backend), iam, options));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
@@ -228,6 +234,29 @@ fn plain(status: StatusCode, text: &'static str) -> Response<s3s::Body> {
     r
 }
 
+/// Reads the OpenID providers from the environment and starts their discovery; prints the
+/// role ARN of each role-based provider.
+fn start_openid(settings: &Settings) -> anyhow::Result<Arc<Providers>> {
+    let configs = crate::openid_config::openid_configs(std::env::vars())?;
+    let fetcher = Fetcher::new(Duration::from_secs(10)).map_err(anyhow::Error::msg)?;
+    let providers = Providers::new(configs, settings.region.as_deref(), &fetcher);
+    for p in providers.all() {
+        match p.role_arn() {
+            Some(arn) => println!(
+                "OpenID provider `{}` (role-based): role ARN {arn}",
+                p.config().label()
+            ),
+            None => println!(
+                "OpenID provider `{}` (claim-based, claim `{}`)",
+                p.config().label(),
+                p.config().claim_name
+            ),
+        }
+    }
+    providers.start();
+    Ok(Arc::new(providers))
+}
+
 async fn handle(
     state: Arc<AppState>,
     mut req: Request<Incoming>,
@@ -248,7 +277,13 @@ async fn handle(
     let mut response = match (&method, path.as_str()) {
         (&Method::GET | &Method::HEAD, "/minio/health/live") => plain(StatusCode::OK, ""),
         (&Method::GET | &Method::HEAD, "/minio/health/ready") => {
-            if state.s3.get().is_some() {
+            let providers_tried = state.openid.get().is_some_and(|p| p.first_attempts_done());
+            if state.s3.get().is_some() && !providers_tried {
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the OpenID providers are being discovered",
+                )
+            } else if state.s3.get().is_some() {
                 plain(StatusCode::OK, "")
             } else {
                 plain(

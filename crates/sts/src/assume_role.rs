@@ -57,7 +57,7 @@ pub(crate) fn assume_role(
             ));
         }
     }
-    let lifetime = lifetime(sts, params.get("DurationSeconds"))?;
+    let lifetime = lifetime_from(sts, params.get("DurationSeconds"), DEFAULT_ASSUME_ROLE_SECS)?;
     let session_policy = match params.non_empty("Policy") {
         None => None,
         Some(text) => Some(Policy::parse_session(text).map_err(|e| {
@@ -92,12 +92,16 @@ pub(crate) fn assume_role(
     Ok(success("AssumeRole", &result, request.request_id))
 }
 
-/// The lifetime to grant: `DurationSeconds` (default one hour) within the configured bounds,
-/// or `MINIO_STS_DURATION` when the operator set it.
-fn lifetime(sts: &Sts, requested: Option<&str>) -> Result<i64, StsError> {
+/// The lifetime to grant: `DurationSeconds` (else `default`) within the configured bounds, or
+/// `MINIO_STS_DURATION` when the operator set it.
+pub(crate) fn lifetime_from(
+    sts: &Sts,
+    requested: Option<&str>,
+    default: i64,
+) -> Result<i64, StsError> {
     let bounds = sts.config().durations;
     let requested = match requested {
-        None | Some("") => DEFAULT_ASSUME_ROLE_SECS,
+        None | Some("") => default,
         Some(text) => {
             let secs = text
                 .bytes()

@@ -7,6 +7,7 @@ pub enum StsErrorCode {
     AccessDenied,
     MissingParameter,
     InvalidParameterValue,
+    ExpiredToken,
     InternalError,
 }
 
@@ -17,6 +18,7 @@ impl StsErrorCode {
             StsErrorCode::AccessDenied => "AccessDenied",
             StsErrorCode::MissingParameter => "MissingParameter",
             StsErrorCode::InvalidParameterValue => "InvalidParameterValue",
+            StsErrorCode::ExpiredToken => "ExpiredToken",
             StsErrorCode::InternalError => "InternalError",
         }
     }
@@ -25,7 +27,9 @@ impl StsErrorCode {
     pub fn status(self) -> u16 {
         match self {
             StsErrorCode::AccessDenied => 403,
-            StsErrorCode::MissingParameter | StsErrorCode::InvalidParameterValue => 400,
+            StsErrorCode::MissingParameter
+            | StsErrorCode::InvalidParameterValue
+            | StsErrorCode::ExpiredToken => 400,
             StsErrorCode::InternalError => 500,
         }
     }

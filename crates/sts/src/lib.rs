@@ -12,10 +12,12 @@ mod config;
 mod error;
 mod params;
 mod response;
+mod web_identity;
 
 use std::sync::Arc;
 
-use tessera_iam::{Account, IamSystem};
+use tessera_iam::{Account, Flow, IamSystem};
+use tessera_idp::openid::Providers;
 
 pub use config::{DurationBounds, StsConfig};
 pub use error::{StsError, StsErrorCode};
@@ -56,12 +58,17 @@ pub struct StsRequest<'a> {
 pub struct Sts {
     iam: Arc<IamSystem>,
     config: StsConfig,
+    providers: Arc<Providers>,
 }
 
 impl Sts {
     #[must_use]
-    pub fn new(iam: Arc<IamSystem>, config: StsConfig) -> Self {
-        Self { iam, config }
+    pub fn new(iam: Arc<IamSystem>, config: StsConfig, providers: Arc<Providers>) -> Self {
+        Self {
+            iam,
+            config,
+            providers,
+        }
     }
 
     #[must_use]
@@ -70,15 +77,14 @@ impl Sts {
     }
 
     /// Answers one STS request.
-    #[must_use]
-    pub fn handle(&self, request: &StsRequest<'_>) -> StsResponse {
-        match self.dispatch(request) {
+    pub async fn handle(&self, request: &StsRequest<'_>) -> StsResponse {
+        match self.dispatch(request).await {
             Ok(response) => response,
             Err(e) => error_response(&e, request.request_id),
         }
     }
 
-    fn dispatch(&self, request: &StsRequest<'_>) -> Result<StsResponse, StsError> {
+    async fn dispatch(&self, request: &StsRequest<'_>) -> Result<StsResponse, StsError> {
         let params = Params::parse(request.query, request.body)?;
         let action = params.get("Action").unwrap_or_default();
         if action.is_empty() {
@@ -96,8 +102,16 @@ impl Sts {
         match action {
             "AssumeRole" => assume_role::assume_role(self, request, &params),
             "GetCallerIdentity" => caller_identity::get_caller_identity(request),
+            "AssumeRoleWithWebIdentity" => {
+                web_identity::assume_role_with_token(self, request, &params, Flow::WebIdentity)
+                    .await
+            }
+            "AssumeRoleWithClientGrants" => {
+                web_identity::assume_role_with_token(self, request, &params, Flow::ClientGrants)
+                    .await
+            }
             other => Err(StsError::invalid(format!(
-                "Unsupported action {}: this server answers AssumeRole and GetCallerIdentity",
+                "Unsupported action {}: this server answers AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithClientGrants and GetCallerIdentity",
                 error::excerpt(other)
             ))),
         }

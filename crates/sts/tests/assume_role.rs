@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use tessera_iam::{Account, IamSystem, RedbIamStore, RootAccount, Secret};
+use tessera_idp::openid::Providers;
 use tessera_sts::{Caller, DurationBounds, Sts, StsConfig, StsRequest};
 
 fn iam(dir: &std::path::Path) -> Arc<IamSystem> {
@@ -36,14 +37,22 @@ fn alice() -> Account {
     }
 }
 
+fn no_providers() -> Arc<Providers> {
+    Arc::new(Providers::none())
+}
+
 fn call(sts: &Sts, body: &str, caller: SignedBy) -> (u16, String) {
-    let answer = sts.handle(&StsRequest {
+    let request = StsRequest {
         query: None,
         body: body.as_bytes(),
         caller,
         has_session_token: false,
         request_id: "REQ1",
-    });
+    };
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(sts.handle(&request));
     (answer.status, answer.body)
 }
 
@@ -65,7 +74,7 @@ fn element<'a>(body: &'a str, name: &str) -> &'a str {
 #[test]
 fn durations_follow_the_configured_bounds_and_the_override() {
     let dir = tempfile::tempdir().unwrap();
-    let sts = Sts::new(iam(dir.path()), StsConfig::default());
+    let sts = Sts::new(iam(dir.path()), StsConfig::default(), no_providers());
     let ask = |d: &str| {
         call(
             &sts,
@@ -105,6 +114,7 @@ fn durations_follow_the_configured_bounds_and_the_override() {
             duration_override_secs: Some(7200),
             region: None,
         },
+        no_providers(),
     );
     let (status, body) = call(
         &overridden,
@@ -128,7 +138,7 @@ fn durations_follow_the_configured_bounds_and_the_override() {
 fn the_answer_is_minio_shaped_and_its_credentials_verify() {
     let dir = tempfile::tempdir().unwrap();
     let iam = iam(dir.path());
-    let sts = Sts::new(Arc::clone(&iam), StsConfig::default());
+    let sts = Sts::new(Arc::clone(&iam), StsConfig::default(), no_providers());
     let (status, body) = call(
         &sts,
         "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Axxx&RoleSessionName=s",
@@ -160,6 +170,7 @@ fn callers_and_requests_that_are_refused() {
             region: Some("eu-west-1".into()),
             ..StsConfig::default()
         },
+        no_providers(),
     );
     let body = "Action=AssumeRole&Version=2011-06-15";
     let eu = |account: Account, service: &str| {
@@ -267,7 +278,7 @@ fn callers_and_requests_that_are_refused() {
 #[test]
 fn get_caller_identity_names_the_caller() {
     let dir = tempfile::tempdir().unwrap();
-    let sts = Sts::new(iam(dir.path()), StsConfig::default());
+    let sts = Sts::new(iam(dir.path()), StsConfig::default(), no_providers());
     let (status, body) = call(
         &sts,
         "Action=GetCallerIdentity&Version=2011-06-15",

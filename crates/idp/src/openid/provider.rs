@@ -39,6 +39,15 @@ pub struct Provider {
     jwks_fetches: AtomicU64,
 }
 
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("config", &self.config)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Provider {
     fn new(config: OpenIdConfig, region: Option<&str>, fetcher: Fetcher) -> Self {
         let role_arn = config.is_role_based().then(|| config.role_arn(region));
@@ -195,6 +204,7 @@ impl Provider {
 }
 
 /// Every configured provider.
+#[derive(Debug)]
 pub struct Providers {
     list: Vec<Arc<Provider>>,
 }
@@ -209,6 +219,12 @@ impl Providers {
                 .map(|c| Arc::new(Provider::new(c, region, fetcher.clone())))
                 .collect(),
         }
+    }
+
+    /// No provider: the WebIdentity and ClientGrants flows answer that none is configured.
+    #[must_use]
+    pub fn none() -> Self {
+        Self { list: Vec::new() }
     }
 
     #[must_use]
