@@ -133,7 +133,9 @@ pub(crate) fn verify(
         Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client_id)),
         _ => false,
     };
-    if !holds("aud") && !holds("azp") {
+    // `client_id` is where a JWT access token (RFC 9068) names its client; its `aud` is the
+    // resource it was issued for.
+    if !holds("aud") && !holds("azp") && !holds("client_id") {
         return Err(TokenError::WrongAudience {
             client_id: client_id.to_owned(),
         });
