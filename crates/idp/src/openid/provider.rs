@@ -130,6 +130,12 @@ impl Provider {
         self.jwks_fetches.fetch_add(1, Ordering::Relaxed);
         let jwks = self.fetcher.get_json(&discovered.jwks_uri).await?;
         let (set, skipped) = KeySet::parse(&jwks);
+        tracing::info!(
+            provider = self.config.label(),
+            keys = set.keys.len(),
+            fetches = self.jwks_fetches(),
+            "JWKS fetched"
+        );
         for why in &skipped {
             tracing::warn!(
                 provider = self.config.label(),

@@ -47,7 +47,7 @@ pub enum TokenError {
     #[error("the token's issuer is not `{expected}`")]
     WrongIssuer { expected: String },
     #[error(
-        "the token is not for this server: neither `aud` nor `azp` holds the client id `{client_id}`"
+        "the token is not for this server: none of `aud`, `azp` and `client_id` holds the client id `{client_id}`"
     )]
     WrongAudience { client_id: String },
     #[error("the token has no `{0}` claim")]
@@ -252,6 +252,12 @@ mod tests {
         assert!(check(&keys, &idp.sign(Some("k1"), &by_azp), None).is_ok());
         let listed = with(claims(), "aud", json!(["x", "tessera"]));
         assert!(check(&keys, &idp.sign(Some("k1"), &listed), None).is_ok());
+        let access_token = with(
+            with(claims(), "aud", json!("urn:tessera")),
+            "client_id",
+            json!("tessera"),
+        );
+        assert!(check(&keys, &idp.sign(Some("k1"), &access_token), None).is_ok());
 
         let now = now_secs();
         let cases: Vec<(&str, String, TokenError)> = vec![
