@@ -97,6 +97,21 @@ pub fn build_service(
         Arc::clone(&iam),
         tessera_admin::PayloadCipher::default(),
         options.sts.durations.max_secs,
+    )
+    .with_openid(
+        options
+            .openid
+            .all()
+            .iter()
+            .map(|p| tessera_admin::OpenIdSummary {
+                name: p.config().name.clone(),
+                role_arn: p.role_arn().map(str::to_owned),
+                config_url: p.config().config_url.clone(),
+                client_id: p.config().client_id.clone(),
+                claim_name: p.config().claim_name.clone(),
+                role_policy: p.config().role_policy.clone(),
+            })
+            .collect(),
     );
     let sts_config = options.sts.clone();
     let openid = Arc::clone(&options.openid);

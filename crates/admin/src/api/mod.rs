@@ -5,10 +5,13 @@
 
 mod account;
 mod groups;
+mod idp_config;
 mod policies;
 mod service_accounts;
 mod sts;
 mod users;
+
+pub use idp_config::OpenIdSummary;
 
 use std::sync::Arc;
 
@@ -158,6 +161,8 @@ pub struct AdminApi {
     cipher: PayloadCipher,
     /// The longest STS session (an old signing key verifies this long after a rotation).
     max_session_secs: i64,
+    /// The OpenID providers, for `idp-config/openid`.
+    openid: Vec<OpenIdSummary>,
 }
 
 impl AdminApi {
@@ -167,7 +172,15 @@ impl AdminApi {
             iam,
             cipher,
             max_session_secs,
+            openid: Vec::new(),
         }
+    }
+
+    /// The OpenID providers `idp-config/openid` lists.
+    #[must_use]
+    pub fn with_openid(mut self, providers: Vec<OpenIdSummary>) -> Self {
+        self.openid = providers;
+        self
     }
 
     /// Answers one admin call; failures become MinIO's JSON errors.
@@ -207,6 +220,10 @@ impl AdminApi {
             ("POST", "revoke-tokens/builtin") => sts::revoke(self, &req),
             ("GET", "temporary-account-info") => sts::account_info(self, &req).await,
             ("GET", "tessera/sts/keys") => sts::keys(self, &req),
+            ("GET", "idp-config/openid") => idp_config::list(self, &req).await,
+            ("GET", c) if c.starts_with("idp-config/openid/") => {
+                idp_config::info(self, &req, &c["idp-config/openid/".len()..]).await
+            }
             ("POST", "tessera/sts/rotate-key") => sts::rotate_key(self, &req),
             (m, c) => Err(AdminError::NotImplemented(format!("{m} {c}"))),
         }

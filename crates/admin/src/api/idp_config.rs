@@ -1,0 +1,93 @@
+//! `idp-config/openid`: the configured OpenID providers, read-only (they come from the
+//! environment): names, role ARNs, client ids, claim names; never a client secret. Listing
+//! answers madmin's `IDPListItem`s, one provider's `idp-config/openid/<name>` its settings.
+
+use serde::Serialize;
+
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse};
+
+/// One OpenID provider as the admin API shows it.
+#[derive(Debug, Clone)]
+pub struct OpenIdSummary {
+    /// `""` for the default provider.
+    pub name: String,
+    pub role_arn: Option<String>,
+    pub config_url: String,
+    pub client_id: String,
+    pub claim_name: String,
+    pub role_policy: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListItem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    enabled: bool,
+    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
+    role_arn: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Setting {
+    key: &'static str,
+    value: String,
+    is_cfg: bool,
+    is_env: bool,
+}
+
+/// MinIO names the default provider `_`.
+fn display_name(name: &str) -> &str {
+    if name.is_empty() { "_" } else { name }
+}
+
+/// `GET idp-config/openid`.
+pub async fn list(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
+    api.require(req, "admin:ConfigUpdate")?;
+    let items: Vec<ListItem<'_>> = api
+        .openid
+        .iter()
+        .map(|p| ListItem {
+            kind: "openid",
+            name: display_name(&p.name),
+            enabled: true,
+            role_arn: p.role_arn.as_deref(),
+        })
+        .collect();
+    api.encrypted(req, &items).await
+}
+
+/// `GET idp-config/openid/<name>`.
+pub async fn info(
+    api: &AdminApi,
+    req: &AdminRequest,
+    name: &str,
+) -> Result<AdminResponse, AdminError> {
+    api.require(req, "admin:ConfigUpdate")?;
+    let wanted = if name == "_" { "" } else { name };
+    let p = api
+        .openid
+        .iter()
+        .find(|p| p.name == wanted)
+        .ok_or_else(|| AdminError::NotFound(format!("no OpenID provider is named `{name}`")))?;
+    let env = |key: &'static str, value: String| Setting {
+        key,
+        value,
+        is_cfg: false,
+        is_env: true,
+    };
+    let mut settings = vec![
+        env("config_url", p.config_url.clone()),
+        env("client_id", p.client_id.clone()),
+        env("claim_name", p.claim_name.clone()),
+    ];
+    if !p.role_policy.is_empty() {
+        settings.push(env("role_policy", p.role_policy.join(",")));
+    }
+    if let Some(arn) = &p.role_arn {
+        settings.push(env("roleARN", arn.clone()));
+    }
+    api.encrypted(req, &settings).await
+}
