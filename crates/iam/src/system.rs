@@ -869,6 +869,16 @@ impl IamSystem {
         Some(())
     }
 
+    /// The parsed documents of the named policies that exist (built in or stored).
+    #[must_use]
+    pub fn policies_named(&self, names: &[String]) -> Vec<Arc<Policy>> {
+        let c = self.read();
+        names
+            .iter()
+            .filter_map(|name| canned(name).or_else(|| c.parsed.get(name).cloned()))
+            .collect()
+    }
+
     /// Whether a policy of this name exists (built in or stored).
     #[must_use]
     pub fn policy_defined(&self, name: &str) -> bool {

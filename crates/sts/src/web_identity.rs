@@ -14,7 +14,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use tessera_iam::Flow;
 use tessera_idp::openid::{Provider, TokenError};
-use tessera_policy::Policy;
+use tessera_policy::{Conditions, Decision, Policy, Request};
 
 use crate::assume_role::lifetime_from;
 use crate::error::{StsError, StsErrorCode, excerpt};
@@ -48,6 +48,8 @@ const KEPT_CLAIMS: &[&str] = &[
     "client_id",
     "groups",
 ];
+/// The action a policy may deny to refuse these flows (with `sts:DurationSeconds`).
+const STS_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 /// Longest claim value kept, and most values of one claim.
 const MAX_CLAIM_CHARS: usize = 256;
 const MAX_CLAIM_VALUES: usize = 32;
@@ -111,6 +113,23 @@ pub(crate) async fn assume_role_with_token(
         }
         defined
     };
+    // MinIO's deny-only check: a policy may refuse the flow, e.g. above some sts:DurationSeconds.
+    let mut conditions = Conditions::new();
+    if let Some(requested) = params.non_empty("DurationSeconds") {
+        conditions.insert("sts:DurationSeconds", [requested]);
+    }
+    // Both flows are checked as the one action MinIO defines for them.
+    let check = Request::new(STS_ACTION, "", &conditions);
+    if sts
+        .iam
+        .policies_named(&policies)
+        .iter()
+        .any(|p| p.evaluate(&check) == Decision::ExplicitDeny)
+    {
+        return Err(StsError::denied(format!(
+            "this user does not have enough permission: a policy denies {STS_ACTION} with these parameters"
+        )));
+    }
     let now = now_secs();
     let expires_at = match params.non_empty("DurationSeconds") {
         Some(_) => now + lifetime_from(sts, params.get("DurationSeconds"), 0)?,
