@@ -83,7 +83,9 @@ pub async fn account_info(api: &AdminApi, req: &AdminRequest) -> Result<AdminRes
             api.effective_policy(&Account::Temporary(session.clone())),
         ),
     };
-    let enabled = parent == api.iam.root_access_key()
+    // A federated session's parent is its provider's identity, not a user here.
+    let enabled = session.claims.flow.is_federated()
+        || parent == api.iam.root_access_key()
         || api
             .iam
             .user_info(&parent)
