@@ -245,3 +245,123 @@ class Tool:
                 pytrace=False,
             )
         return proc
+
+
+# ---------------------------------------------------------------------------------------------
+# A Tessera process of a test module's own (conftest.py's `server` is the session's one)
+
+
+@dataclass
+class TesseraProcess:
+    """A running Tessera started by start_tessera(); the same fields as conftest's Server (so
+    make_s3_client and sts_request take it), plus its stdout log and process. stop() ends it."""
+
+    endpoint: str
+    host: str
+    port: int
+    access_key: str
+    secret_key: str
+    region: str
+    datadir: Path
+    log: Path  # stderr
+    stdout_log: Path
+    proc: subprocess.Popen
+
+    def stdout(self) -> str:
+        return self.stdout_log.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM by pid, then SIGKILL after `timeout` seconds."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "<no log>"
+
+
+def tessera_binary() -> Path:
+    """TESSERA_BIN, or the debug build; the test session ends when it is missing."""
+    repo = Path(__file__).resolve().parents[2]
+    binary = Path(os.environ.get("TESSERA_BIN", repo / "target" / "debug" / "tessera"))
+    if not binary.is_file():
+        pytest.exit(f"Tessera binary {binary} not found: run `cargo build -p tessera-server` "
+                    "or set TESSERA_BIN", returncode=2)
+    return binary
+
+
+def start_tessera(base: Path, extra_env: dict[str, str] | None = None,
+                  rust_log: str | None = None, region: str = "us-east-1",
+                  timeout: float = 60.0) -> TesseraProcess:
+    """Start Tessera as conftest.py's `server` fixture does (free 127.0.0.1 port, random root
+    credentials, TESSERA_STS_DURATION_MIN=1s, data under base/data, stdout and stderr logged to
+    base/server.stdout and base/server.stderr), with `extra_env` added to its environment and
+    RUST_LOG = rust_log (default: the caller's RUST_LOG or "warn"). Returns once
+    GET /minio/health/ready answers 200 after the listening banner (at most `timeout` seconds);
+    otherwise stops it and raises RuntimeError with the log tails."""
+    import secrets
+    import time
+
+    binary = tessera_binary()
+    base = Path(base)
+    base.mkdir(parents=True, exist_ok=True)
+    datadir = base / "data"
+    stdout_log = base / "server.stdout"
+    stderr_log = base / "server.stderr"
+    port = _free_port()
+    access_key = "root" + secrets.token_hex(6)
+    secret_key = secrets.token_urlsafe(30)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MINIO_", "TESSERA_", "AWS_"))}
+    env.update(
+        TESSERA_ROOT_USER=access_key,
+        TESSERA_ROOT_PASSWORD=secret_key,
+        TESSERA_STS_DURATION_MIN="1s",
+        RUST_LOG=rust_log or os.environ.get("RUST_LOG", "warn"),
+    )
+    env.update(extra_env or {})
+    with open(stdout_log, "wb") as out, open(stderr_log, "wb") as errf:
+        proc = subprocess.Popen(
+            [str(binary), "server", "--address", f"127.0.0.1:{port}", str(datadir)],
+            stdout=out, stderr=errf, stdin=subprocess.DEVNULL, env=env)
+    endpoint = f"http://127.0.0.1:{port}"
+    handle = TesseraProcess(endpoint=endpoint, host=f"127.0.0.1:{port}", port=port,
+                            access_key=access_key, secret_key=secret_key, region=region,
+                            datadir=datadir, log=stderr_log, stdout_log=stdout_log, proc=proc)
+    banner = f"Tessera listening on {endpoint}"
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if banner in stdout_log.read_text(errors="replace"):
+                try:
+                    r = requests.get(f"{endpoint}/minio/health/ready", timeout=2)
+                    if r.status_code == 200:
+                        return handle
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"Tessera did not become ready within {timeout}s (exit code {proc.poll()}).\n"
+            f"stdout:\n{_tail(stdout_log)}\nstderr:\n{_tail(stderr_log)}")
+    except BaseException:
+        handle.stop()
+        raise
