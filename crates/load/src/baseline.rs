@@ -1,7 +1,8 @@
 //! The baselines measured in the same run as the server under test: a minimal in-process
 //! hyper 1 server on loopback (what plain HTTP/1.1 on this machine can do for the same GETs),
-//! and the fsync ceiling (how many durable 4 KiB file creations this disk allows at the same
-//! concurrency, with no HTTP at all).
+//! the fsync ceiling (how many durable 4 KiB file creations this disk allows at the same
+//! concurrency, with no HTTP at all), and the RSA-2048 verification limit (how many RS256
+//! token signatures the same library checks per second on all cores, no HTTP).
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -19,7 +20,9 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
 use crate::client::Endpoint;
-use crate::scenarios::{self, Bounds, KEY_1M, Measurement, SIZE_1M, SIZE_4K};
+use crate::issuer::SignatureCheck;
+use crate::report::RSA_VERIFY_LIMIT;
+use crate::scenarios::{self, Bounds, KEY_1M, Measurement, SIZE_1M, SIZE_4K, Scenario};
 
 /// A hyper 1 HTTP/1.1 server on 127.0.0.1 answering every request with a fixed body: 1 MiB
 /// when the path ends with [`KEY_1M`], 4 KiB otherwise. It runs on its own tokio runtime and
@@ -163,6 +166,36 @@ pub async fn fsync_ceiling(dir: &Path, concurrency: usize, bounds: Bounds) -> Re
     .map_err(|e| anyhow!("fsync workers failed: {e}"))
 }
 
+/// The crypto limit of `web-identity`: `threads` workers (all cores) verify one RS256 token's
+/// signature over and over (jsonwebtoken with aws-lc-rs, the key built from the JWK as Tessera
+/// builds it), no HTTP, within `bounds`. The row is labelled with `paired_concurrency`, the
+/// web-identity run it follows, and records its `threads`.
+pub async fn rsa_verify_limit(
+    check: SignatureCheck,
+    threads: usize,
+    paired_concurrency: usize,
+    bounds: Bounds,
+) -> Result<Measurement> {
+    let mut m = tokio::task::spawn_blocking(move || {
+        scenarios::run_blocking(
+            RSA_VERIFY_LIMIT,
+            Scenario::WebIdentity.name(),
+            threads,
+            bounds,
+            |_, _| match check.verify() {
+                Ok(true) => Ok(0),
+                Ok(false) => Err(std::io::Error::other("the signature did not verify")),
+                Err(e) => Err(std::io::Error::other(format!("{e:#}"))),
+            },
+        )
+    })
+    .await
+    .map_err(|e| anyhow!("verification workers failed: {e}"))?;
+    m.concurrency = paired_concurrency;
+    m.threads = Some(threads);
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -204,6 +237,25 @@ mod tests {
             assert!((m.bytes_per_sec * m.seconds - (30 * len) as f64).abs() < 1.0);
         }
         tokio::task::spawn_blocking(move || server.stop())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[tokio::test]
+    async fn rsa_verify_limit_counts_verifications_on_its_threads() {
+        let issuer = tokio::task::spawn_blocking(crate::issuer::Issuer::start)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let check = issuer.signature_check().unwrap_or_else(|e| panic!("{e:#}"));
+        let m = rsa_verify_limit(check, 2, 16, bounds(40))
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!((m.ok, m.errors), (40, 0), "{:?}", m.first_error);
+        assert_eq!(m.target, RSA_VERIFY_LIMIT);
+        assert_eq!(m.scenario, "web-identity");
+        assert_eq!((m.concurrency, m.threads), (16, Some(2)));
+        tokio::task::spawn_blocking(move || issuer.stop())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }

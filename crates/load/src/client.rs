@@ -1,7 +1,8 @@
 //! The HTTP side of the load tool: which endpoints are allowed (loopback only, a hard rule of
 //! this workplace), one HTTP/1.1 keep-alive connection per worker with `TCP_NODELAY`, the
 //! SigV4-signed S3 requests (create bucket, put object, get object, admin calls) and STS
-//! AssumeRole sent over it, and the reading of an AssumeRole answer.
+//! AssumeRole sent over it, the unsigned AssumeRoleWithWebIdentity form, and the reading of
+//! an AssumeRole answer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -325,6 +326,28 @@ pub fn unsigned_get(endpoint: &Endpoint, path: &str) -> Result<Request<Full<Byte
         .context("building request")
 }
 
+/// The form body of an STS AssumeRoleWithWebIdentity call trading `token` (no `RoleArn`: the
+/// server's claim-based provider is chosen, and `DurationSeconds` follows the token).
+pub fn web_identity_form(token: &str) -> Bytes {
+    Bytes::from(format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken={}",
+        sigv4::uri_encode(token, false)
+    ))
+}
+
+/// An unsigned form POST to `/` (STS AssumeRoleWithWebIdentity needs no signature: the token
+/// is the proof).
+pub fn unsigned_form_post(endpoint: &Endpoint, form: Bytes) -> Result<Request<Full<Bytes>>> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/")
+        .header(header::HOST, endpoint.host())
+        .header(header::CONTENT_TYPE, FORM_CONTENT_TYPE)
+        .header(header::CONTENT_LENGTH, form.len())
+        .body(Full::new(form))
+        .context("building request")
+}
+
 /// Send one request on a fresh connection; for setup steps, not for measuring.
 pub async fn send_once(
     endpoint: &Endpoint,
@@ -471,6 +494,27 @@ mod tests {
                 .and_then(|v| v.to_str().ok()),
             Some(sigv4::hex_sha256(ASSUME_ROLE_FORM.as_bytes()).as_str())
         );
+    }
+
+    #[test]
+    fn web_identity_is_an_unsigned_form_post() {
+        let form = web_identity_form("eyJh.eyJi.c2ln-_x");
+        assert_eq!(
+            &form[..],
+            b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=eyJh.eyJi.c2ln-_x"
+        );
+        let req = unsigned_form_post(&Endpoint::loopback(9000), form.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/");
+        let h = req.headers();
+        let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(get("content-type"), FORM_CONTENT_TYPE);
+        assert_eq!(get("content-length"), form.len().to_string());
+        assert_eq!(get("host"), "127.0.0.1:9000");
+        assert!(h.get(header::AUTHORIZATION).is_none());
+        // Anything outside the JWT alphabet would be percent-encoded.
+        assert!(web_identity_form("a+b").ends_with(b"WebIdentityToken=a%2Bb"));
     }
 
     #[test]

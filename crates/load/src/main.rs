@@ -2,8 +2,10 @@
 //! `tessera` binary it spawns itself) and, in the same run and with the same client code, the
 //! baselines that put those numbers in proportion: a minimal hyper server for the GETs (and
 //! for STS AssumeRole, as the floor of any request), the disk's fsync ceiling for the PUTs,
-//! and interleaved slices of another identity for the IAM-user and temporary-credential GETs.
-//! Prints a markdown table and the ratios; optionally JSON.
+//! interleaved slices of another identity for the IAM-user and temporary-credential GETs, and
+//! RSA-2048 signature verifications on all cores for STS AssumeRoleWithWebIdentity (whose
+//! tokens come from an OpenID issuer inside this tool, see `issuer`). Prints a markdown table
+//! and the ratios; optionally JSON.
 //!
 //! This file owns the command line and the order of the runs; the HTTP client, the load
 //! loops, the baselines, the spawned target and the report live in their modules, and the
@@ -13,6 +15,7 @@
 
 mod baseline;
 mod client;
+mod issuer;
 mod report;
 mod scenarios;
 mod target;
@@ -27,9 +30,10 @@ use clap::{ArgGroup, Parser};
 
 use crate::baseline::HyperBaseline;
 use crate::client::{Endpoint, S3Client};
+use crate::issuer::Issuer;
 use crate::report::{
-    AS_ROOT, AS_USER, FSYNC, FileCheck, HYPER, HYPER_GET4K, INTERLEAVED_ROUNDS, Report, RunInfo,
-    TARGET,
+    AS_ROOT, AS_USER, FSYNC, FileCheck, HYPER, HYPER_GET4K, INTERLEAVED_ROUNDS, JwksCheck,
+    RSA_VERIFY_LIMIT, Report, RunInfo, TARGET,
 };
 use crate::scenarios::{
     Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
@@ -43,8 +47,11 @@ const MAX_CONCURRENCY: usize = 1024;
 const MAX_SECONDS: f64 = 3600.0;
 /// Lifetime asked for the temporary credentials of `get4k-temp` (longer than any run).
 const TEMP_CREDENTIALS_SECS: u32 = 3600;
-/// What every successful AssumeRole answer contains.
+/// What every successful AssumeRole (or AssumeRoleWithWebIdentity) answer contains.
 const ASSUME_ROLE_MARKER: &str = "<AccessKeyId>ASIA";
+/// Distinct ID tokens of one web-identity run, sent round-robin (Tessera verifies each token
+/// anew, so every request costs one signature verification).
+const WEB_IDENTITY_TOKENS: usize = 64;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -86,7 +93,11 @@ struct Cli {
     /// (an IAM user's GET, interleaved with root's); assume-role (STS AssumeRole signed anew
     /// per call by that IAM user, vs the hyper baseline's get4k; with --spawn, also checks
     /// that DIR/.tessera/iam.redb stays unchanged); get4k-temp (the user's GET with temporary
-    /// credentials from one AssumeRole, interleaved with its long-term keys).
+    /// credentials from one AssumeRole, interleaved with its long-term keys); web-identity
+    /// (unsigned STS AssumeRoleWithWebIdentity with RS256 ID tokens of an OpenID issuer this
+    /// tool runs on 127.0.0.1, vs RSA-2048 signature verifications on all cores measured right
+    /// after each run; counts the issuer's JWKS requests during each run; --spawn only, the
+    /// spawned server is pointed at the issuer; with --baseline-only just the verifications).
     #[arg(long, value_delimiter = ',', default_value = "get4k,put4k,get1m")]
     scenarios: Vec<Scenario>,
     /// Also write the results as JSON to this file.
@@ -141,6 +152,14 @@ impl Plan {
         if concurrencies.is_empty() || scenarios.is_empty() {
             bail!("nothing to run: give at least one --concurrency and one --scenarios entry");
         }
+        if cli.endpoint.is_some() && scenarios.contains(&Scenario::WebIdentity) {
+            bail!(
+                "the web-identity scenario is not available with --endpoint: it needs a server \
+                 configured to trust the OpenID issuer this tool runs, so use --spawn PATH \
+                 (the tool then starts the issuer, and the server with \
+                 MINIO_IDENTITY_OPENID_CONFIG_URL and MINIO_IDENTITY_OPENID_CLIENT_ID)"
+            );
+        }
         if !(cli.seconds > 0.0 && cli.seconds <= MAX_SECONDS) {
             bail!("--seconds must be more than 0 and at most {MAX_SECONDS}");
         }
@@ -182,6 +201,19 @@ async fn run(cli: Cli) -> Result<()> {
         .unwrap_or_default();
     let work_parent = cli.work_dir.clone().unwrap_or_else(std::env::temp_dir);
 
+    // The OpenID issuer of `web-identity`, started before the server that must discover it.
+    let issuer = if plan.wants(Scenario::WebIdentity) {
+        eprintln!("starting the OpenID issuer (RSA-2048 key) …");
+        let issuer = tokio::task::spawn_blocking(Issuer::start)
+            .await
+            .context("starting the OpenID issuer")??;
+        eprintln!("OpenID issuer at {}", issuer.url());
+        Some(issuer)
+    } else {
+        None
+    };
+    let server_env = issuer.as_ref().map(Issuer::server_env).unwrap_or_default();
+
     // The server under test, if any, and where the fsync ceiling writes.
     let mut spawned: Option<SpawnedServer> = None;
     let (s3, label, default_scratch) = if let Some(url) = &cli.endpoint {
@@ -196,7 +228,13 @@ async fn run(cli: Cli) -> Result<()> {
         (Some(s3), url.clone(), work_parent.clone())
     } else if let Some(binary) = &cli.spawn {
         eprintln!("starting {} …", binary.display());
-        let server = SpawnedServer::start(binary, &work_parent).await?;
+        let server = match SpawnedServer::start(binary, &work_parent, &server_env).await {
+            Ok(server) => server,
+            Err(e) => {
+                stop_issuer(issuer).await;
+                return Err(e);
+            }
+        };
         let s3 = S3Client::new(
             server.endpoint().clone(),
             server.credentials(),
@@ -234,15 +272,18 @@ async fn run(cli: Cli) -> Result<()> {
         &cli,
         &scratch_parent,
         iam_store.as_deref(),
+        issuer.as_ref(),
     )
     .await;
     if let Some(server) = spawned {
         server.stop().await;
     }
+    stop_issuer(issuer).await;
     let Measured {
         results,
         fsync_dir,
         file_checks,
+        jwks_checks,
     } = measured?;
 
     let info = RunInfo {
@@ -259,7 +300,8 @@ async fn run(cli: Cli) -> Result<()> {
         &plan.scenarios,
         &plan.concurrencies,
         file_checks,
-    );
+    )
+    .with_jwks_checks(jwks_checks);
     println!("{}", report.markdown());
     if let Some(path) = &cli.json {
         report.write_json(path)?;
@@ -268,23 +310,33 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// Joining the issuer's thread blocks; keep it off the async workers.
+async fn stop_issuer(issuer: Option<Issuer>) {
+    if let Some(issuer) = issuer {
+        let _ = tokio::task::spawn_blocking(move || issuer.stop()).await;
+    }
+}
+
 /// What `measure` found.
 struct Measured {
     results: Vec<Measurement>,
     fsync_dir: Option<String>,
     file_checks: Vec<FileCheck>,
+    jwks_checks: Vec<JwksCheck>,
 }
 
 /// Every run, target first and then its baseline, scenario by scenario and concurrency by
 /// concurrency, so that drift on a noisy machine hits both sides of each ratio alike.
 /// `iam_store` (a spawned server's identity store file) is fingerprinted right before and
-/// right after each `assume-role` run.
+/// right after each `assume-role` run; `issuer` (the tool's OpenID issuer, when `web-identity`
+/// is chosen) mints the tokens and counts the JWKS fetches around each `web-identity` run.
 async fn measure(
     plan: &Plan,
     s3: Option<&S3Client>,
     cli: &Cli,
     scratch_parent: &Path,
     iam_store: Option<&Path>,
+    issuer: Option<&Issuer>,
 ) -> Result<Measured> {
     let hyper = if plan.wants(Scenario::Get4k)
         || plan.wants(Scenario::Get1m)
@@ -343,6 +395,29 @@ async fn measure(
                 .await
                 .context("checking AssumeRole as the IAM user")?;
         }
+        // The signature the crypto limit of `web-identity` checks, and one AssumeRoleWithWebIdentity
+        // before measuring, so a refused token fails here with the server's words.
+        let rsa_check = match issuer {
+            Some(issuer) if plan.wants(Scenario::WebIdentity) => Some(issuer.signature_check()?),
+            _ => None,
+        };
+        if let (Some(s3), Some(issuer)) = (s3, issuer)
+            && plan.wants(Scenario::WebIdentity)
+        {
+            let token = issuer.mint("check")?;
+            let issued = target::assume_role_with_web_identity(s3.endpoint(), &token)
+                .await
+                .context("checking AssumeRoleWithWebIdentity with a token of the tool's issuer")?;
+            eprintln!(
+                "web identity credentials {} for `{}`, expiring {}; the issuer answered {} \
+                 discovery and {} JWKS requests so far",
+                issued.credentials.access_key(),
+                issuer::SUBJECT,
+                issued.expiration,
+                issuer.discovery_requests(),
+                issuer.jwks_requests()
+            );
+        }
         // The user's temporary credentials of `get4k-temp`, from one AssumeRole.
         let temp_s3 = match &user_s3 {
             Some(user) if plan.wants(Scenario::Get4kTemp) => Some(
@@ -354,6 +429,8 @@ async fn measure(
         };
         let mut results = Vec::new();
         let mut file_checks = Vec::new();
+        let mut jwks_checks = Vec::new();
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
                 match (s3, scenario, &user_s3) {
@@ -399,6 +476,31 @@ async fn measure(
                             )
                             .await,
                         );
+                    }
+                    (Some(s3), Scenario::WebIdentity, _) => {
+                        let Some(issuer) = issuer else {
+                            bail!("{scenario} needs the tool's OpenID issuer");
+                        };
+                        eprintln!(
+                            "{TARGET} {scenario} c={c} ({WEB_IDENTITY_TOKENS} RS256 tokens, \
+                             round-robin) …"
+                        );
+                        // Minted anew for each run, so none expires during a long one.
+                        let tokens = issuer.mint_pool(WEB_IDENTITY_TOKENS, &format!("c{c}"))?;
+                        let op = web_identity_op(s3.endpoint(), &tokens);
+                        let before = issuer.jwks_requests();
+                        let m = scenarios::run_http(
+                            TARGET,
+                            scenario,
+                            s3.endpoint(),
+                            c,
+                            plan.bounds,
+                            op,
+                        )
+                        .await;
+                        let after = issuer.jwks_requests();
+                        jwks_checks.push(JwksCheck::new(scenario, c, before, after));
+                        results.push(m);
                     }
                     (Some(s3), Scenario::Get4kUser, Some(user)) => {
                         // Compared with root's GET of the same size, interleaved.
@@ -461,6 +563,15 @@ async fn measure(
                             .await,
                         );
                     }
+                    (Scenario::WebIdentity, _, _) => {
+                        let Some(check) = &rsa_check else {
+                            bail!("{scenario} needs the tool's OpenID issuer");
+                        };
+                        eprintln!("{RSA_VERIFY_LIMIT} (for {scenario}) c={c}, {cpus} threads …");
+                        results.push(
+                            baseline::rsa_verify_limit(check.clone(), cpus, c, plan.bounds).await?,
+                        );
+                    }
                     (Scenario::Put4k, _, Some(dir)) => {
                         eprintln!("{FSYNC} {scenario} c={c} …");
                         results.push(baseline::fsync_ceiling(dir.path(), c, plan.bounds).await?);
@@ -469,7 +580,7 @@ async fn measure(
                 }
             }
         }
-        Ok((results, file_checks))
+        Ok((results, file_checks, jwks_checks))
     }
     .await;
 
@@ -484,10 +595,11 @@ async fn measure(
             eprintln!("warning: could not remove {}", path.display());
         }
     }
-    result.map(|(results, file_checks)| Measured {
+    result.map(|(results, file_checks, jwks_checks)| Measured {
         results,
         fsync_dir,
         file_checks,
+        jwks_checks,
     })
 }
 
@@ -528,6 +640,10 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
                 expect: Expect::Contains(ASSUME_ROLE_MARKER),
             })
         }),
+        // Its requests carry the issuer's tokens: see `web_identity_op`.
+        Scenario::WebIdentity => Arc::new(|_| {
+            bail!("web-identity requests are built from the issuer's tokens (web_identity_op)")
+        }),
         Scenario::Put4k => {
             let body = scenarios::body_of(SIZE_4K);
             Arc::new(move |seq| {
@@ -539,5 +655,90 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
                 })
             })
         }
+    }
+}
+
+/// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin (the forms are
+/// built once; each request only clones one).
+fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeOp {
+    let forms: Arc<[bytes::Bytes]> = tokens
+        .iter()
+        .map(|t| client::web_identity_form(t))
+        .collect();
+    let endpoint = endpoint.clone();
+    Arc::new(move |seq| {
+        let Some(form) = forms.get((seq % forms.len().max(1) as u64) as usize) else {
+            bail!("no web identity token to send");
+        };
+        Ok(HttpOp {
+            request: client::unsigned_form_post(&endpoint, form.clone())?,
+            bytes_sent: form.len() as u64,
+            expect: Expect::Contains(ASSUME_ROLE_MARKER),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan> {
+        let cli = Cli::try_parse_from(std::iter::once("tessera-load").chain(args.iter().copied()))?;
+        Plan::from_cli(&cli)
+    }
+
+    #[test]
+    fn web_identity_is_refused_with_an_endpoint_and_accepted_with_spawn() {
+        let why = plan(&[
+            "--endpoint",
+            "http://127.0.0.1:9000",
+            "--access-key",
+            "a",
+            "--secret-key",
+            "b",
+            "--scenarios",
+            "get4k,web-identity",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            why.contains("web-identity scenario is not available with --endpoint"),
+            "{why}"
+        );
+        assert!(why.contains("--spawn"), "{why}");
+        let p = plan(&["--spawn", "x", "--scenarios", "web-identity,web-identity"])
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(p.scenarios, [Scenario::WebIdentity]);
+        assert!(p.wants(Scenario::WebIdentity));
+        assert!(plan(&["--baseline-only", "--scenarios", "web-identity"]).is_ok());
+        assert!(plan(&["--spawn", "x", "--scenarios", "web-idp"]).is_err());
+    }
+
+    #[test]
+    fn web_identity_requests_cycle_through_the_tokens() {
+        let endpoint = Endpoint::loopback(9000);
+        let tokens = ["t0".to_owned(), "t1".to_owned(), "t2".to_owned()];
+        let op = web_identity_op(&endpoint, &tokens);
+        let sent: Vec<u64> = (0..4)
+            .map(|seq| op(seq).map(|o| o.bytes_sent).unwrap_or(0))
+            .collect();
+        let one = client::web_identity_form("t0").len() as u64;
+        assert_eq!(sent, [one; 4]);
+        let body_of = |seq| {
+            let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
+            format!("{:?}", o.request.body())
+        };
+        assert_eq!(body_of(0), body_of(3));
+        assert_ne!(body_of(0), body_of(1));
+        assert!(web_identity_op(&endpoint, &[])(0).is_err());
+        assert!(make_op_of_web_identity_fails());
+    }
+
+    fn make_op_of_web_identity_fails() -> bool {
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let s3 = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "b");
+        make_op(&s3, Scenario::WebIdentity, 1)(0).is_err()
     }
 }

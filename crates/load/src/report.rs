@@ -1,7 +1,8 @@
 //! Presenting a run: the markdown results table (ready to paste into BENCHMARKS.md), the
 //! ratios of the server under test to its same-run baselines, the check that a spawned
-//! server's identity store stayed untouched while it issued temporary credentials, and the
-//! JSON form of all of it.
+//! server's identity store stayed untouched while it issued temporary credentials, the count
+//! of JWKS fetches from the tool's OpenID issuer during each web-identity run, and the JSON
+//! form of all of it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,6 +25,12 @@ pub const AS_ROOT: &str = "tessera-as-root";
 pub const AS_USER: &str = "tessera-as-user";
 /// Slices of an interleaved comparison.
 pub const INTERLEAVED_ROUNDS: u32 = 6;
+/// RSA-2048 RS256 signature verifications on all cores, no HTTP (`web-identity`'s limit).
+pub const RSA_VERIFY_LIMIT: &str = "rsa2048-verify-limit";
+/// The ratio of `web-identity`.
+pub const WEB_IDENTITY_RATIO: &str = "tessera web-identity / RSA-2048 verifications on all cores";
+/// The issue's target for [`WEB_IDENTITY_RATIO`]: at least this fraction of the crypto limit.
+pub const WEB_IDENTITY_TARGET: f64 = 0.35;
 
 /// Conditions of the run, printed above the table.
 #[derive(Clone, Debug, Serialize)]
@@ -113,6 +120,39 @@ impl FileCheck {
     }
 }
 
+/// The JWKS requests the tool's OpenID issuer had answered right before and right after one
+/// web-identity run: the server under test should verify every token with its cached keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JwksCheck {
+    pub scenario: Scenario,
+    pub concurrency: usize,
+    pub before: u64,
+    pub after: u64,
+    /// JWKS fetches during the run; the target is 0.
+    pub fetched_during: u64,
+}
+
+impl JwksCheck {
+    pub fn new(scenario: Scenario, concurrency: usize, before: u64, after: u64) -> Self {
+        Self {
+            scenario,
+            concurrency,
+            before,
+            after,
+            fetched_during: after.saturating_sub(before),
+        }
+    }
+
+    fn markdown_line(&self) -> String {
+        let during = format!("during {} c={}", self.scenario, self.concurrency);
+        let counts = format!("issuer's JWKS count {} → {}", self.before, self.after);
+        match self.fetched_during {
+            0 => format!("JWKS fetches {during}: 0 ({counts})"),
+            n => format!("JWKS FETCHED {n} times {during} ({counts}; target 0)"),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub run: RunInfo,
@@ -121,6 +161,9 @@ pub struct Report {
     /// The spawned server's identity store around each `assume-role` run (`--spawn` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub file_checks: Vec<FileCheck>,
+    /// JWKS fetches from the tool's OpenID issuer around each `web-identity` run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jwks_checks: Vec<JwksCheck>,
 }
 
 impl Report {
@@ -141,7 +184,14 @@ impl Report {
             results,
             ratios,
             file_checks,
+            jwks_checks: Vec::new(),
         }
+    }
+
+    /// The same report with the JWKS counts of the web-identity runs.
+    pub fn with_jwks_checks(mut self, jwks_checks: Vec<JwksCheck>) -> Self {
+        self.jwks_checks = jwks_checks;
+        self
     }
 
     pub fn write_json(&self, path: &Path) -> Result<()> {
@@ -182,6 +232,20 @@ impl Report {
                 m.bytes_per_sec / (1024.0 * 1024.0)
             );
         }
+        if let Some(threads) = self
+            .results
+            .iter()
+            .find(|m| m.target == RSA_VERIFY_LIMIT)
+            .and_then(|m| m.threads)
+        {
+            let _ = writeln!(
+                out,
+                "\n{RSA_VERIFY_LIMIT}: RSA-2048 PKCS#1 v1.5 SHA-256 checks of one RS256 token's \
+                 signature (jsonwebtoken 12 on aws-lc-rs, the key built from the JWK as Tessera \
+                 builds it) on {threads} threads (all cores), no HTTP, right after the \
+                 web-identity run of the same conc; its req/s are verifications/s."
+            );
+        }
         let errors: Vec<_> = self
             .results
             .iter()
@@ -209,11 +273,36 @@ impl Report {
                 q.name, q.metric, q.concurrency
             );
         }
+        let web_identity: Vec<String> = self
+            .ratios
+            .iter()
+            .filter(|q| q.name == WEB_IDENTITY_RATIO)
+            .map(|q| match q.value {
+                Some(v) if v >= WEB_IDENTITY_TARGET => format!("c={}: {v:.3} met", q.concurrency),
+                Some(v) => format!("c={}: {v:.3} NOT met", q.concurrency),
+                None => format!("c={}: n/a", q.concurrency),
+            })
+            .collect();
+        if !web_identity.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nweb-identity target: ≥ {WEB_IDENTITY_TARGET} of the RSA-2048 limit; {}",
+                web_identity.join("; ")
+            );
+        }
         if !self.file_checks.is_empty() {
             out.push_str(
                 "\n### Identity store of the spawned server (size, mtime, SHA-256 before and after)\n\n",
             );
             for check in &self.file_checks {
+                let _ = writeln!(out, "- {}", check.markdown_line());
+            }
+        }
+        if !self.jwks_checks.is_empty() {
+            out.push_str(
+                "\n### JWKS fetches from the tool's OpenID issuer (counted right before and after each run; target 0)\n\n",
+            );
+            for check in &self.jwks_checks {
                 let _ = writeln!(out, "- {}", check.markdown_line());
             }
         }
@@ -297,6 +386,15 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
             concurrency: c,
             value: ratio(results, AS_USER, Scenario::Get4kTemp, c, |m| m.ops_per_sec),
         });
+        out.push(Ratio {
+            name: WEB_IDENTITY_RATIO,
+            scenario: Scenario::WebIdentity,
+            metric: "req/s",
+            concurrency: c,
+            value: ratio(results, RSA_VERIFY_LIMIT, Scenario::WebIdentity, c, |m| {
+                m.ops_per_sec
+            }),
+        });
     }
     out
 }
@@ -317,6 +415,7 @@ mod tests {
             bytes_per_sec: bytes,
             p50_ms: 1.0,
             p99_ms: 2.0,
+            threads: None,
             first_error: None,
         }
     }
@@ -333,14 +432,14 @@ mod tests {
             m(AS_ROOT, Scenario::Get4kUser, 16, 500.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
-        assert_eq!(r.len(), 12);
+        assert_eq!(r.len(), 14);
         assert_eq!(r[0].value, Some(0.5));
         assert_eq!(r[1].value, None);
         assert_eq!(r[2].value, Some(0.5));
         assert_eq!(r[3].name, "tessera get4k as IAM user / as root");
         assert_eq!(r[3].value, Some(0.95));
-        assert_eq!(r[6].value, None);
-        assert_eq!(r[9].value, None, "no user run at 64");
+        assert_eq!(r[7].value, None);
+        assert_eq!(r[10].value, None, "no user run at 64");
     }
 
     #[test]
@@ -394,6 +493,98 @@ mod tests {
         assert!(text.contains("| tessera assume-role / hyper get4k | req/s | 16 | 0.400 |"));
         assert!(text.contains("| tessera get4k temporary / long-term keys | req/s | 16 | 0.950 |"));
         assert!(!text.contains("Identity store"));
+    }
+
+    #[test]
+    fn web_identity_is_compared_with_the_rsa_limit_of_its_own_run() {
+        let mut limit16 = m(RSA_VERIFY_LIMIT, Scenario::WebIdentity, 16, 20000.0, 0.0);
+        limit16.threads = Some(8);
+        let results = vec![
+            m(TARGET, Scenario::WebIdentity, 16, 8000.0, 0.0),
+            limit16,
+            m(TARGET, Scenario::WebIdentity, 64, 5000.0, 0.0),
+            m(RSA_VERIFY_LIMIT, Scenario::WebIdentity, 64, 20000.0, 0.0),
+            // Another scenario's baseline does not stand in for it.
+            m(HYPER_GET4K, Scenario::AssumeRole, 16, 1.0, 0.0),
+        ];
+        let report = Report::new(
+            run_info(),
+            results,
+            &[Scenario::WebIdentity],
+            &[16, 64, 128],
+            Vec::new(),
+        );
+        let values: Vec<_> = report
+            .ratios
+            .iter()
+            .map(|q| (q.name, q.metric, q.concurrency, q.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (WEB_IDENTITY_RATIO, "req/s", 16, Some(0.4)),
+                (WEB_IDENTITY_RATIO, "req/s", 64, Some(0.25)),
+                (WEB_IDENTITY_RATIO, "req/s", 128, None),
+            ]
+        );
+        let text = report.markdown();
+        assert!(text.contains(
+            "| tessera web-identity / RSA-2048 verifications on all cores | req/s | 16 | 0.400 |"
+        ));
+        assert!(text.contains("| rsa2048-verify-limit | web-identity | 16 | 10 | 0 | 20000 |"));
+        assert!(text.contains("on 8 threads (all cores), no HTTP"), "{text}");
+        assert!(
+            text.contains(
+                "web-identity target: ≥ 0.35 of the RSA-2048 limit; c=16: 0.400 met; \
+                 c=64: 0.250 NOT met; c=128: n/a"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("JWKS"), "no counts given");
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["results"][0]["threads"], serde_json::Value::Null);
+        assert_eq!(json["results"][1]["threads"], serde_json::json!(8));
+        assert!(json.get("jwks_checks").is_none());
+    }
+
+    #[test]
+    fn jwks_checks_count_the_fetches_during_each_run() {
+        let quiet = JwksCheck::new(Scenario::WebIdentity, 16, 1, 1);
+        assert_eq!(quiet.fetched_during, 0);
+        assert_eq!(
+            quiet.markdown_line(),
+            "JWKS fetches during web-identity c=16: 0 (issuer's JWKS count 1 → 1)"
+        );
+        let busy = JwksCheck::new(Scenario::WebIdentity, 64, 1, 4);
+        assert_eq!(busy.fetched_during, 3);
+        assert_eq!(
+            busy.markdown_line(),
+            "JWKS FETCHED 3 times during web-identity c=64 (issuer's JWKS count 1 → 4; target 0)"
+        );
+        let report = Report::new(
+            run_info(),
+            Vec::new(),
+            &[Scenario::WebIdentity],
+            &[16, 64],
+            Vec::new(),
+        )
+        .with_jwks_checks(vec![quiet, busy]);
+        let text = report.markdown();
+        assert!(text.contains("### JWKS fetches from the tool's OpenID issuer"));
+        assert!(
+            text.contains("- JWKS fetches during web-identity c=16: 0 (issuer's JWKS count 1 → 1)")
+        );
+        assert!(text.contains("- JWKS FETCHED 3 times during web-identity c=64"));
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(
+            json["jwks_checks"][0],
+            serde_json::json!({"scenario": "web-identity", "concurrency": 16, "before": 1,
+                "after": 1, "fetched_during": 0})
+        );
+        assert_eq!(
+            json["jwks_checks"][1]["fetched_during"],
+            serde_json::json!(3)
+        );
     }
 
     fn state(size: u64, sha: &str) -> FileState {

@@ -42,6 +42,11 @@ pub enum Scenario {
     /// interleaved with the same GET signed by the user's long-term keys (`tessera-as-user`).
     #[serde(rename = "get4k-temp")]
     Get4kTemp,
+    /// STS AssumeRoleWithWebIdentity, unsigned, with RS256 ID tokens of the tool's own OpenID
+    /// issuer (`--spawn` only); compared with RSA-2048 signature verifications on all cores,
+    /// no HTTP, measured right after it (`rsa2048-verify-limit`).
+    #[serde(rename = "web-identity")]
+    WebIdentity,
 }
 
 impl Scenario {
@@ -53,6 +58,7 @@ impl Scenario {
             Scenario::Get4kUser => "get4k-user",
             Scenario::AssumeRole => "assume-role",
             Scenario::Get4kTemp => "get4k-temp",
+            Scenario::WebIdentity => "web-identity",
         }
     }
 }
@@ -73,9 +79,10 @@ impl FromStr for Scenario {
             "get4k-user" => Ok(Scenario::Get4kUser),
             "assume-role" => Ok(Scenario::AssumeRole),
             "get4k-temp" => Ok(Scenario::Get4kTemp),
+            "web-identity" => Ok(Scenario::WebIdentity),
             other => bail!(
                 "unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user, \
-                 assume-role, get4k-temp"
+                 assume-role, get4k-temp, web-identity"
             ),
         }
     }
@@ -175,6 +182,10 @@ pub struct Measurement {
     pub bytes_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Threads of a CPU-bound baseline whose `concurrency` names the run it is paired with
+    /// (`rsa2048-verify-limit` runs on all cores after the web-identity run at `concurrency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
 }
@@ -200,6 +211,7 @@ impl Measurement {
             bytes_per_sec: t.bytes as f64 / secs,
             p50_ms: percentile_ms(&t.latencies_us, 0.50),
             p99_ms: percentile_ms(&t.latencies_us, 0.99),
+            threads: None,
             first_error: t.first_error,
         }
     }
@@ -495,6 +507,13 @@ mod tests {
         assert_eq!("get1m".parse::<Scenario>().ok(), Some(Scenario::Get1m));
         assert!("get2k".parse::<Scenario>().is_err());
         assert!("assumerole".parse::<Scenario>().is_err());
+        assert!("webidentity".parse::<Scenario>().is_err());
+        let why = "web_identity"
+            .parse::<Scenario>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(why.contains("web-identity"), "{why}");
     }
 
     #[test]
@@ -503,6 +522,7 @@ mod tests {
             ("get4k-user", Scenario::Get4kUser),
             ("assume-role", Scenario::AssumeRole),
             ("get4k-temp", Scenario::Get4kTemp),
+            ("web-identity", Scenario::WebIdentity),
         ] {
             assert_eq!(name.parse::<Scenario>().ok(), Some(scenario));
             assert_eq!(format!(" {name} ").parse::<Scenario>().ok(), Some(scenario));

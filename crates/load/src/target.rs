@@ -42,9 +42,10 @@ pub struct SpawnedServer {
 }
 
 impl SpawnedServer {
-    /// Start `binary server --address 127.0.0.1:PORT DIR` and wait until its liveness probe
-    /// answers 200.
-    pub async fn start(binary: &Path, parent: &Path) -> Result<Self> {
+    /// Start `binary server --address 127.0.0.1:PORT DIR`, with `env` added to its
+    /// environment, and wait until its readiness probe answers 200 (with an OpenID provider
+    /// configured, the server is ready once its first discovery attempt has ended).
+    pub async fn start(binary: &Path, parent: &Path, env: &[(String, String)]) -> Result<Self> {
         if !binary.is_file() {
             bail!(
                 "--spawn: `{}` is not a file; build it with `cargo build --release`",
@@ -74,6 +75,7 @@ impl SpawnedServer {
             .arg(&data)
             .env("TESSERA_ROOT_USER", ROOT_USER)
             .env("TESSERA_ROOT_PASSWORD", &password)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
@@ -332,6 +334,31 @@ pub async fn assume_role(caller: &S3Client, duration_secs: Option<u32>) -> Resul
         );
     }
     client::parse_assume_role(&text)
+}
+
+/// One AssumeRoleWithWebIdentity trading `token`, before measuring, so that a refused token
+/// fails here with the server's words; the credentials it answers with.
+pub async fn assume_role_with_web_identity(endpoint: &Endpoint, token: &str) -> Result<Issued> {
+    let request = client::unsigned_form_post(endpoint, client::web_identity_form(token))?;
+    let (out, body) = client::send_once_keeping(endpoint, request, MAX_STS_ANSWER, SETUP_TIMEOUT)
+        .await
+        .context("calling AssumeRoleWithWebIdentity")?;
+    let text = String::from_utf8_lossy(&body);
+    if out.status != StatusCode::OK {
+        bail!(
+            "AssumeRoleWithWebIdentity: HTTP status {}: {}",
+            out.status,
+            text.chars().take(400).collect::<String>()
+        );
+    }
+    let issued = client::parse_assume_role(&text)?;
+    if !issued.credentials.access_key().starts_with("ASIA") {
+        bail!(
+            "AssumeRoleWithWebIdentity answered access key `{}`, expected one starting with ASIA",
+            issued.credentials.access_key()
+        );
+    }
+    Ok(issued)
 }
 
 /// Temporary credentials of `user` (one AssumeRole, `duration_secs`), checked by reading the
