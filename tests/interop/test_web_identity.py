@@ -395,6 +395,39 @@ def test_jwt_policy_variables_give_each_user_a_home_prefix(idp, admin, bucket, r
         assert expect_error(call)[:2] == ("AccessDenied", 403)
 
 
+def test_a_policy_can_deny_long_sessions_with_sts_duration_seconds(idp, admin):
+    name = f"capped-{secrets.token_hex(4)}"
+    admin.policy_add(name, policy=policy_doc(
+        allow(["s3:GetObject"], ["arn:aws:s3:::*"]),
+        {"Effect": "Deny", "Action": ["sts:AssumeRoleWithWebIdentity"],
+         "Condition": {"NumericGreaterThan": {"sts:DurationSeconds": "3600"}}}))
+    login = f"cap{secrets.token_hex(3)}"
+    idp.provider.add_account(login, {"policy": name})
+    token = id_token(idp, login)
+    message = refused(web_identity(idp, token, DurationSeconds="7200"), "AccessDenied", 403)
+    assert "sts:AssumeRoleWithWebIdentity" in message, message
+    ok = web_identity(idp, token, DurationSeconds="1800")
+    assert ok.status_code == 200, ok.text[:2000]
+    assert web_identity(idp, token).status_code == 200
+
+
+def test_idp_config_lists_the_providers_without_secrets(idp):
+    from helpers import madmin_decrypt, signed_request
+    listed = signed_request(idp.server, "GET", "/minio/admin/v3/idp-config/openid")
+    assert listed.status_code == 200, listed.text
+    items = json.loads(madmin_decrypt(listed.content, idp.server.secret_key))
+    by_name = {i["name"]: i for i in items}
+    assert by_name["role"]["roleARN"] == idp.role_arn
+    assert "roleARN" not in by_name["_"]
+    one = signed_request(idp.server, "GET", "/minio/admin/v3/idp-config/openid/_")
+    assert one.status_code == 200, one.text
+    settings = {i["key"]: i["value"]
+                for i in json.loads(madmin_decrypt(one.content, idp.server.secret_key))}
+    assert settings["client_id"] == "tessera"
+    assert settings["claim_name"] == "policy"
+    assert "secret" not in json.dumps(settings).lower()
+
+
 def test_a_session_policy_narrows_the_token_policies(idp, bucket, root_s3):
     root_s3.put_object(Bucket=bucket, Key="k", Body=b"v")
     session = json.dumps(policy_doc(allow(["s3:GetObject"], [f"arn:aws:s3:::{bucket}/*"])))
