@@ -273,3 +273,22 @@ def test_policy_entities_without_a_filter_lists_every_mapping(admin):
     assert {"user": name, "policies": ["readonly"]} in everything["userMappings"]
     readonly = next(p for p in everything["policyMappings"] if p["policy"] == "readonly")
     assert name in readonly["users"]
+
+
+def test_account_info_lists_the_buckets_a_user_can_reach(admin, server, s3, bucket):
+    """minio-py's account_info: the caller's name, policy, and each bucket its policies reach,
+    with read and write access; buckets it cannot touch are left out."""
+    name, secret = new_user(admin, "acct")
+    readable = policy(admin, f"read-{bucket}", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]}]})
+    admin.attach_policy([readable], user=name)
+    other = f"{bucket}-hidden"
+    s3.create_bucket(Bucket=other)
+    info = json.loads(admin_for(server, name, secret).account_info())
+    assert info["AccountName"] == name
+    by_name = {b["name"]: b for b in info["Buckets"]}
+    assert by_name[bucket]["access"] == {"read": True, "write": False}
+    assert other not in by_name
+    root_info = json.loads(admin.account_info())
+    root_buckets = {b["name"]: b["access"] for b in root_info["Buckets"]}
+    assert root_buckets[other] == {"read": True, "write": True}

@@ -17,6 +17,6 @@ pub mod api;
 mod error;
 pub mod payload;
 
-pub use api::{AdminApi, AdminError, AdminRequest, AdminResponse, OpenIdSummary};
+pub use api::{AdminApi, AdminError, AdminRequest, AdminResponse, BucketDirectory, OpenIdSummary};
 pub use error::PayloadError;
 pub use payload::{Algorithm, PayloadCipher, decrypt, encrypt};

@@ -2,12 +2,15 @@
 //! rules, s3s verifies the SigV4 signature (service `s3`, any region), and the call goes to
 //! `tessera_admin::AdminApi` with the verified caller.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, Uri};
 use s3s::route::S3Route;
 use s3s::{Body, S3Request, S3Response, S3Result, s3_error};
 use tessera_admin::{AdminApi, AdminRequest};
 use tessera_iam::{KeyLookup, is_temporary_key};
+use tessera_storage::ObjectBackend;
 
 use crate::authorize::{Authorizer, query_pairs};
 use crate::session::{session_token, signed_account};
@@ -28,6 +31,20 @@ impl AdminRoute {
     #[must_use]
     pub fn new(api: AdminApi, authorizer: Authorizer) -> Self {
         Self { api, authorizer }
+    }
+}
+
+/// The buckets `accountinfo` reports, from the object backend.
+pub struct BackendBuckets(pub Arc<dyn ObjectBackend>);
+
+#[async_trait::async_trait]
+impl tessera_admin::BucketDirectory for BackendBuckets {
+    async fn buckets(&self) -> Result<Vec<(String, i64)>, String> {
+        let buckets = self.0.list_buckets().await.map_err(|e| e.to_string())?;
+        Ok(buckets
+            .into_iter()
+            .map(|b| (b.name, b.created / 1000))
+            .collect())
     }
 }
 

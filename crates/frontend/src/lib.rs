@@ -112,7 +112,8 @@ pub fn build_service(
                 role_policy: p.config().role_policy.clone(),
             })
             .collect(),
-    );
+    )
+    .with_buckets(Arc::new(admin_route::BackendBuckets(Arc::clone(&backend))));
     let sts_config = options.sts.clone();
     let openid = Arc::clone(&options.openid);
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));

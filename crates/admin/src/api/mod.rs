@@ -163,6 +163,15 @@ pub struct AdminApi {
     max_session_secs: i64,
     /// The OpenID providers, for `idp-config/openid`.
     openid: Vec<OpenIdSummary>,
+    /// The buckets, for `accountinfo`.
+    buckets: Option<Arc<dyn BucketDirectory>>,
+}
+
+/// Where `accountinfo` learns which buckets exist.
+#[async_trait::async_trait]
+pub trait BucketDirectory: Send + Sync {
+    /// Every bucket's name and creation time (Unix seconds).
+    async fn buckets(&self) -> Result<Vec<(String, i64)>, String>;
 }
 
 impl AdminApi {
@@ -173,7 +182,15 @@ impl AdminApi {
             cipher,
             max_session_secs,
             openid: Vec::new(),
+            buckets: None,
         }
+    }
+
+    /// The bucket list `accountinfo` reports.
+    #[must_use]
+    pub fn with_buckets(mut self, directory: Arc<dyn BucketDirectory>) -> Self {
+        self.buckets = Some(directory);
+        self
     }
 
     /// The OpenID providers `idp-config/openid` lists.
@@ -216,7 +233,7 @@ impl AdminApi {
             ("GET", "info-service-account") => service_accounts::info(self, &req).await,
             ("GET", "list-service-accounts") => service_accounts::list(self, &req).await,
             ("DELETE", "delete-service-account") => service_accounts::delete(self, &req),
-            ("GET", "accountinfo") => account::info(self, &req),
+            ("GET", "accountinfo") => account::info(self, &req).await,
             ("POST", "revoke-tokens/builtin") => sts::revoke(self, &req),
             ("GET", "temporary-account-info") => sts::account_info(self, &req).await,
             ("GET", "tessera/sts/keys") => sts::keys(self, &req),
@@ -231,14 +248,20 @@ impl AdminApi {
 
     /// Whether the caller's policies allow an `admin:` action (root always may).
     fn allowed(&self, req: &AdminRequest, action: &str) -> bool {
-        let narrowing = req.caller.narrowing_policy();
-        let (policies, owner) = match self.iam.policies_for(&req.caller) {
+        self.identity_allows(&req.caller, action, "")
+    }
+
+    /// Whether `account`'s own policies (narrowed by an embedded or session policy) allow
+    /// `action` on `resource`, without request conditions or bucket policies.
+    fn identity_allows(&self, account: &Account, action: &str, resource: &str) -> bool {
+        let narrowing = account.narrowing_policy();
+        let (policies, owner) = match self.iam.policies_for(account) {
             None if narrowing.is_none() => return true,
             None => (Vec::new(), true),
             Some(p) => (p, false),
         };
         let conditions = Conditions::new();
-        let request = Request::new(action, "", &conditions);
+        let request = Request::new(action, resource, &conditions);
         let mut check = AccessCheck::new().identity_policies(policies.iter().map(AsRef::as_ref));
         if owner {
             check = check.owner();
