@@ -97,7 +97,9 @@ struct Cli {
     /// (unsigned STS AssumeRoleWithWebIdentity with RS256 ID tokens of an OpenID issuer this
     /// tool runs on 127.0.0.1, vs RSA-2048 signature verifications on all cores measured right
     /// after each run; counts the issuer's JWKS requests during each run; --spawn only, the
-    /// spawned server is pointed at the issuer; with --baseline-only just the verifications).
+    /// spawned server is pointed at the issuer; with --baseline-only just the verifications);
+    /// get4k-aa (root's GET interleaved with itself: the noise floor of the interleaved
+    /// ratios, which should be 1).
     #[arg(long, value_delimiter = ',', default_value = "get4k,put4k,get1m")]
     scenarios: Vec<Scenario>,
     /// Also write the results as JSON to this file.
@@ -521,6 +523,23 @@ async fn measure(
                             .await,
                         );
                     }
+                    (Some(s3), Scenario::Get4kAa, _) => {
+                        eprintln!("{TARGET} {scenario} c={c} (interleaved with itself) …");
+                        let one = make_op(s3, Scenario::Get4k, plan.put_keys);
+                        let other = make_op(s3, Scenario::Get4k, plan.put_keys);
+                        results.extend(
+                            scenarios::run_http_interleaved(
+                                scenario,
+                                s3.endpoint(),
+                                c,
+                                plan.bounds,
+                                INTERLEAVED_ROUNDS,
+                                (TARGET, one),
+                                (AS_ROOT, other),
+                            )
+                            .await,
+                        );
+                    }
                     (Some(s3), _, _) => {
                         eprintln!("{TARGET} {scenario} c={c} …");
                         let op = make_op(s3, scenario, plan.put_keys);
@@ -607,7 +626,7 @@ async fn measure(
 fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
     let s3 = s3.clone();
     match scenario {
-        Scenario::Get4k => Arc::new(move |_| {
+        Scenario::Get4k | Scenario::Get4kAa => Arc::new(move |_| {
             Ok(HttpOp {
                 request: s3.get_object(KEY_4K)?,
                 bytes_sent: 0,

@@ -24,7 +24,7 @@ pub const AS_ROOT: &str = "tessera-as-root";
 /// its temporary credentials (`get4k-temp`).
 pub const AS_USER: &str = "tessera-as-user";
 /// Slices of an interleaved comparison.
-pub const INTERLEAVED_ROUNDS: u32 = 6;
+pub const INTERLEAVED_ROUNDS: u32 = 24;
 /// RSA-2048 RS256 signature verifications on all cores, no HTTP (`web-identity`'s limit).
 pub const RSA_VERIFY_LIMIT: &str = "rsa2048-verify-limit";
 /// The ratio of `web-identity`.
@@ -371,6 +371,19 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
             },
         });
         out.push(Ratio {
+            name: "tessera get4k as root / as root (noise floor)",
+            scenario: Scenario::Get4kAa,
+            metric: "req/s",
+            concurrency: c,
+            value: match (
+                find(results, TARGET, Scenario::Get4kAa, c),
+                find(results, AS_ROOT, Scenario::Get4kAa, c),
+            ) {
+                (Some(a), Some(b)) if b.ops_per_sec > 0.0 => Some(a.ops_per_sec / b.ops_per_sec),
+                _ => None,
+            },
+        });
+        out.push(Ratio {
             name: "tessera assume-role / hyper get4k",
             scenario: Scenario::AssumeRole,
             metric: "req/s",
@@ -430,16 +443,20 @@ mod tests {
             m(HYPER, Scenario::Get1m, 16, 0.0, 600.0),
             m(TARGET, Scenario::Get4kUser, 16, 475.0, 0.0),
             m(AS_ROOT, Scenario::Get4kUser, 16, 500.0, 0.0),
+            m(TARGET, Scenario::Get4kAa, 16, 510.0, 0.0),
+            m(AS_ROOT, Scenario::Get4kAa, 16, 500.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
-        assert_eq!(r.len(), 14);
+        assert_eq!(r.len(), 16);
         assert_eq!(r[0].value, Some(0.5));
         assert_eq!(r[1].value, None);
         assert_eq!(r[2].value, Some(0.5));
         assert_eq!(r[3].name, "tessera get4k as IAM user / as root");
         assert_eq!(r[3].value, Some(0.95));
-        assert_eq!(r[7].value, None);
-        assert_eq!(r[10].value, None, "no user run at 64");
+        assert_eq!(r[4].name, "tessera get4k as root / as root (noise floor)");
+        assert_eq!(r[4].value, Some(1.02));
+        assert_eq!(r[8].value, None);
+        assert_eq!(r[11].value, None, "no user run at 64");
     }
 
     #[test]

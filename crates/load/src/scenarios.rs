@@ -47,6 +47,10 @@ pub enum Scenario {
     /// no HTTP, measured right after it (`rsa2048-verify-limit`).
     #[serde(rename = "web-identity")]
     WebIdentity,
+    /// Root's GET 4 KiB interleaved with itself, exactly as `get4k-user` interleaves: the
+    /// noise floor of the interleaved comparisons (its ratio should be 1).
+    #[serde(rename = "get4k-aa")]
+    Get4kAa,
 }
 
 impl Scenario {
@@ -59,6 +63,7 @@ impl Scenario {
             Scenario::AssumeRole => "assume-role",
             Scenario::Get4kTemp => "get4k-temp",
             Scenario::WebIdentity => "web-identity",
+            Scenario::Get4kAa => "get4k-aa",
         }
     }
 }
@@ -79,10 +84,11 @@ impl FromStr for Scenario {
             "get4k-user" => Ok(Scenario::Get4kUser),
             "assume-role" => Ok(Scenario::AssumeRole),
             "get4k-temp" => Ok(Scenario::Get4kTemp),
+            "get4k-aa" => Ok(Scenario::Get4kAa),
             "web-identity" => Ok(Scenario::WebIdentity),
             other => bail!(
                 "unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user, \
-                 assume-role, get4k-temp, web-identity"
+                 assume-role, get4k-temp, web-identity, get4k-aa"
             ),
         }
     }
@@ -522,6 +528,7 @@ mod tests {
             ("get4k-user", Scenario::Get4kUser),
             ("assume-role", Scenario::AssumeRole),
             ("get4k-temp", Scenario::Get4kTemp),
+            ("get4k-aa", Scenario::Get4kAa),
             ("web-identity", Scenario::WebIdentity),
         ] {
             assert_eq!(name.parse::<Scenario>().ok(), Some(scenario));
