@@ -2,12 +2,12 @@
 //! keys for temporary credentials that act for it, optionally narrowed by a session policy.
 
 use tessera_iam::{Account, Flow};
-use tessera_policy::Policy;
 
 use crate::config::DEFAULT_ASSUME_ROLE_SECS;
 use crate::error::{StsError, excerpt};
 use crate::params::Params;
-use crate::response::{StsResponse, escape, expiration, success};
+use crate::response::{StsResponse, success};
+use crate::session::{credentials_xml, minting_failed, session_policy};
 use crate::{Sts, StsRequest};
 
 pub(crate) fn assume_role(
@@ -58,14 +58,7 @@ pub(crate) fn assume_role(
         }
     }
     let lifetime = lifetime_from(sts, params.get("DurationSeconds"), DEFAULT_ASSUME_ROLE_SECS)?;
-    let session_policy = match params.non_empty("Policy") {
-        None => None,
-        Some(text) => Some(Policy::parse_session(text).map_err(|e| {
-            StsError::invalid(format!(
-                "the session policy (parameter Policy) is not valid: {e}"
-            ))
-        })?),
-    };
+    let session_policy = session_policy(params)?;
     let credentials = sts
         .iam
         .issue_temporary(
@@ -75,20 +68,8 @@ pub(crate) fn assume_role(
             session_policy.as_ref(),
             params.non_empty("TokenRevokeType").map(str::to_owned),
         )
-        .map_err(|e| {
-            tracing::error!(error = %e, "minting temporary credentials failed");
-            StsError::new(
-                crate::StsErrorCode::InternalError,
-                "the temporary credentials could not be minted",
-            )
-        })?;
-    let result = format!(
-        "<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
-        escape(&credentials.access_key),
-        escape(credentials.secret_key.expose()),
-        escape(&credentials.session_token),
-        expiration(credentials.expiration)
-    );
+        .map_err(|e| minting_failed(&e))?;
+    let result = credentials_xml(&credentials);
     Ok(success("AssumeRole", &result, request.request_id))
 }
 

@@ -12,6 +12,7 @@ mod config;
 mod error;
 mod params;
 mod response;
+mod session;
 mod web_identity;
 
 use std::sync::Arc;

@@ -14,12 +14,13 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use tessera_iam::Flow;
 use tessera_idp::openid::{Provider, TokenError};
-use tessera_policy::{Conditions, Decision, Policy, Request};
+use tessera_policy::{Conditions, Decision, Request};
 
 use crate::assume_role::lifetime_from;
 use crate::error::{StsError, StsErrorCode, excerpt};
 use crate::params::Params;
 use crate::response::{StsResponse, escape, expiration, success};
+use crate::session::{credentials_xml, minting_failed, session_policy};
 use crate::{Sts, StsRequest};
 
 /// The string claims kept for `${jwt:…}` variables (reference §3.4), plus `groups`.
@@ -142,14 +143,7 @@ pub(crate) async fn assume_role_with_token(
             format!("the {parameter} has expired: get a fresh token from the provider"),
         ));
     }
-    let session_policy = match params.non_empty("Policy") {
-        None => None,
-        Some(text) => Some(Policy::parse_session(text).map_err(|e| {
-            StsError::invalid(format!(
-                "the session policy (parameter Policy) is not valid: {e}"
-            ))
-        })?),
-    };
+    let session_policy = session_policy(params)?;
     let parent = URL_SAFE_NO_PAD.encode(Sha256::digest(
         format!("openid:{}:{}", verified.subject, verified.issuer).as_bytes(),
     ));
@@ -164,19 +158,10 @@ pub(crate) async fn assume_role_with_token(
             session_policy.as_ref(),
             params.non_empty("TokenRevokeType").map(str::to_owned),
         )
-        .map_err(|e| {
-            tracing::error!(error = %e, "minting temporary credentials failed");
-            StsError::new(
-                StsErrorCode::InternalError,
-                "the temporary credentials could not be minted",
-            )
-        })?;
+        .map_err(|e| minting_failed(&e))?;
     let result = format!(
-        "<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials><{subject_element}>{}</{subject_element}>",
-        escape(&credentials.access_key),
-        escape(credentials.secret_key.expose()),
-        escape(&credentials.session_token),
-        expiration(credentials.expiration),
+        "{}<{subject_element}>{}</{subject_element}>",
+        credentials_xml(&credentials),
         escape(&verified.subject),
     );
     Ok(success(action, &result, request.request_id))

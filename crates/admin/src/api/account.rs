@@ -2,7 +2,6 @@
 //! read and write access its own policies give (bucket policies are not counted).
 
 use serde::Serialize;
-use tessera_iam::Account;
 
 use super::{AdminApi, AdminError, AdminRequest, AdminResponse};
 
@@ -29,12 +28,7 @@ struct Access {
 }
 
 pub async fn info(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
-    let name = match &req.caller {
-        Account::Root => req.caller_key.clone(),
-        Account::User { name } => name.clone(),
-        Account::ServiceAccount { parent, .. } => parent.clone(),
-        Account::Temporary(session) => session.claims.parent.clone(),
-    };
+    let name = super::caller_user(req);
     let policy = api.effective_policy(&req.caller);
     let policy = serde_json::from_str(&policy).map_err(|e| AdminError::Internal(e.to_string()))?;
     let listed = match &api.buckets {

@@ -154,6 +154,17 @@ impl AdminError {
     }
 }
 
+/// The user a caller acts for when a call names nobody: itself, or the parent a service
+/// account or temporary credentials act for.
+fn caller_user(req: &AdminRequest) -> String {
+    match &req.caller {
+        Account::Root => req.caller_key.clone(),
+        Account::User { name } => name.clone(),
+        Account::ServiceAccount { parent, .. } => parent.clone(),
+        Account::Temporary(session) => session.claims.parent.clone(),
+    }
+}
+
 /// The admin API over the IAM system.
 #[derive(Clone)]
 pub struct AdminApi {

@@ -5,18 +5,10 @@ use rand::distr::{Alphanumeric, SampleString as _};
 use serde::{Deserialize, Serialize};
 use tessera_iam::{Account, Secret, ServiceAccountRecord, Status};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, parse_status, rfc3339};
-
-/// The user whose keys the caller manages when it names nobody: itself (a service account
-/// acts for its parent).
-fn caller_user(req: &AdminRequest) -> String {
-    match &req.caller {
-        Account::Root => req.caller_key.clone(),
-        Account::User { name } => name.clone(),
-        Account::ServiceAccount { parent, .. } => parent.clone(),
-        Account::Temporary(session) => session.claims.parent.clone(),
-    }
-}
+use super::{
+    AdminApi, AdminError, AdminRequest, AdminResponse, caller_user, parse_json, parse_status,
+    rfc3339,
+};
 
 /// Refuses unless the caller manages its own keys or holds `action`.
 fn require_for(

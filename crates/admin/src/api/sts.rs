@@ -5,23 +5,12 @@
 use serde::Serialize;
 use tessera_iam::{Account, SigningKeyInfo};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, rfc3339};
-
-/// The user whose sessions a caller revokes when it names nobody: its own (temporary
-/// credentials and service accounts act for their parent).
-fn own_user(req: &AdminRequest) -> String {
-    match &req.caller {
-        Account::Root => req.caller_key.clone(),
-        Account::User { name } => name.clone(),
-        Account::ServiceAccount { parent, .. } => parent.clone(),
-        Account::Temporary(session) => session.claims.parent.clone(),
-    }
-}
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, caller_user, rfc3339};
 
 /// `POST revoke-tokens/builtin?user=&tokenRevokeType=|fullRevoke=true`: a user may revoke its
 /// own sessions; anyone else's needs `admin:DisableUser`.
 pub fn revoke(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
-    let own = own_user(req);
+    let own = caller_user(req);
     let user = req
         .param("user")
         .filter(|u| !u.is_empty())
@@ -73,7 +62,7 @@ pub async fn account_info(api: &AdminApi, req: &AdminRequest) -> Result<AdminRes
         ))
     })?;
     let parent = session.claims.parent.clone();
-    if parent != own_user(req) {
+    if parent != caller_user(req) {
         api.require(req, "admin:GetUser")?;
     }
     let (implied_policy, policy) = match &session.claims.session_policy {
