@@ -8,7 +8,6 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
 use bytes::Bytes;
@@ -17,12 +16,12 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
 
 use crate::client::Endpoint;
 use crate::issuer::SignatureCheck;
 use crate::report::RSA_VERIFY_LIMIT;
 use crate::scenarios::{self, Bounds, KEY_1M, Measurement, SIZE_1M, SIZE_4K, Scenario};
+use crate::server_thread::ServerThread;
 
 /// A hyper 1 HTTP/1.1 server on 127.0.0.1 answering every request with a fixed body: 1 MiB
 /// when the path ends with [`KEY_1M`], 4 KiB otherwise. It runs on its own tokio runtime and
@@ -30,8 +29,7 @@ use crate::scenarios::{self, Bounds, KEY_1M, Measurement, SIZE_1M, SIZE_4K, Scen
 /// does.
 pub struct HyperBaseline {
     endpoint: Endpoint,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl HyperBaseline {
@@ -50,29 +48,14 @@ impl HyperBaseline {
             .thread_name("hyper-baseline")
             .build()
             .context("starting the baseline runtime")?;
-        let (tx, rx) = oneshot::channel();
         let body_4k = scenarios::body_of(SIZE_4K);
         let body_1m = scenarios::body_of(SIZE_1M);
-        let thread = std::thread::Builder::new()
-            .name("hyper-baseline-main".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, body_4k, body_1m) => {}
-                        _ = rx => {}
-                    }
-                });
-                // Dropping the runtime cancels the connection tasks.
-                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-            })
-            .context("spawning the baseline thread")?;
+        let server = ServerThread::spawn("hyper-baseline-main", runtime, listener, move |l| {
+            accept_loop(l, body_4k, body_1m)
+        })?;
         Ok(Self {
             endpoint: Endpoint::loopback(port),
-            shutdown: Some(tx),
-            thread: Some(thread),
+            server,
         })
     }
 
@@ -81,22 +64,7 @@ impl HyperBaseline {
     }
 
     pub fn stop(mut self) {
-        self.stop_inner();
-    }
-
-    fn stop_inner(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for HyperBaseline {
-    fn drop(&mut self) {
-        self.stop_inner();
+        self.server.stop();
     }
 }
 

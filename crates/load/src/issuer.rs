@@ -10,9 +10,9 @@ use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::server_thread::ServerThread;
 use anyhow::{Context, Result, anyhow, bail};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -25,7 +25,6 @@ use hyper_util::rt::TokioIo;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::json;
-use tokio::sync::oneshot;
 
 /// The client id the spawned server is configured with; every token names it in `aud`.
 pub const CLIENT_ID: &str = "tessera-load";
@@ -47,8 +46,7 @@ pub struct Issuer {
     /// The published JWK (`kty`, `kid`, `n`, `e`, `alg`, `use`).
     jwk: serde_json::Value,
     counters: Arc<Counters>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 /// Requests the issuer has answered.
@@ -90,30 +88,16 @@ impl Issuer {
             .enable_all()
             .build()
             .context("starting the issuer's runtime")?;
-        let (tx, rx) = oneshot::channel();
         let served = counters.clone();
-        let thread = std::thread::Builder::new()
-            .name("openid-issuer".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, documents, served) => {}
-                        _ = rx => {}
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_secs(1));
-            })
-            .context("spawning the issuer's thread")?;
+        let server = ServerThread::spawn("openid-issuer", runtime, listener, move |l| {
+            accept_loop(l, documents, served)
+        })?;
         let issuer = Self {
             url,
             encoding,
             jwk,
             counters,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            server,
         };
         // A key that signs what its JWK does not verify would show up as a column of errors.
         let check = issuer.signature_check()?;
@@ -201,22 +185,7 @@ impl Issuer {
 
     /// Stops the server and joins its thread.
     pub fn stop(mut self) {
-        self.stop_inner();
-    }
-
-    fn stop_inner(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        self.stop_inner();
+        self.server.stop();
     }
 }
 

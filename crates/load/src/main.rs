@@ -18,6 +18,7 @@ mod client;
 mod issuer;
 mod report;
 mod scenarios;
+mod server_thread;
 mod target;
 
 use std::path::{Path, PathBuf};
