@@ -19,127 +19,28 @@ import os
 import re
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from helpers import Tool, make_s3_client
+from helpers import TesseraProcess, Tool, make_s3_client, start_tessera
 from oidc import oidc_provider  # noqa: F401  (the session's OpenID provider)
 
-REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 START_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class Server:
-    endpoint: str  # http://127.0.0.1:PORT
-    host: str  # 127.0.0.1:PORT
-    port: int
-    access_key: str
-    secret_key: str
-    region: str
-    datadir: Path
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "<no log>"
-
-
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    binary = Path(os.environ.get("TESSERA_BIN", REPO / "target" / "debug" / "tessera"))
-    if not binary.is_file():
-        pytest.exit(
-            f"Tessera binary {binary} not found: run `cargo build -p tessera-server` "
-            "or set TESSERA_BIN",
-            returncode=2,
-        )
-    base = tmp_path_factory.mktemp("tessera")
-    datadir = base / "data"
-    stdout_log = base / "server.stdout"
-    stderr_log = base / "server.stderr"
-    port = _free_port()
-    access_key = "root" + secrets.token_hex(6)
-    secret_key = secrets.token_urlsafe(30)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MINIO_", "TESSERA_", "AWS_"))
-    }
-    env.update(
-        TESSERA_ROOT_USER=access_key,
-        TESSERA_ROOT_PASSWORD=secret_key,
-        # STS credentials may live as little as one second, so expiry is tested without waiting.
-        TESSERA_STS_DURATION_MIN="1s",
-        RUST_LOG=os.environ.get("RUST_LOG", "warn"),
-    )
-    with open(stdout_log, "wb") as out, open(stderr_log, "wb") as err:
-        proc = subprocess.Popen(
-            [str(binary), "server", "--address", f"127.0.0.1:{port}", str(datadir)],
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    endpoint = f"http://127.0.0.1:{port}"
-    banner = f"Tessera listening on {endpoint}"
-    deadline = time.monotonic() + START_TIMEOUT
-    ready = False
+def server(tmp_path_factory) -> TesseraProcess:
+    """The session's Tessera (see helpers.start_tessera), stopped by its pid at the end."""
+    handle = start_tessera(tmp_path_factory.mktemp("tessera"), region=REGION,
+                           timeout=START_TIMEOUT)
     try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            if banner in stdout_log.read_text(errors="replace"):
-                try:
-                    r = requests.get(f"{endpoint}/minio/health/ready", timeout=2)
-                    if r.status_code == 200:
-                        ready = True
-                        break
-                except requests.RequestException:
-                    pass
-            time.sleep(0.1)
-        if not ready:
-            rc = proc.poll()
-            raise RuntimeError(
-                f"Tessera did not become ready within {START_TIMEOUT}s (exit code {rc}).\n"
-                f"stdout:\n{_tail(stdout_log)}\nstderr:\n{_tail(stderr_log)}"
-            )
-        yield Server(
-            endpoint=endpoint,
-            host=f"127.0.0.1:{port}",
-            port=port,
-            access_key=access_key,
-            secret_key=secret_key,
-            region=REGION,
-            datadir=datadir,
-            log=stderr_log,
-        )
+        yield handle
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+        handle.stop()
 
 
 # ---------------------------------------------------------------------------------------------
