@@ -273,6 +273,8 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
+    // A request whose body may be left unread when it is refused early.
+    let has_body = bytes_in > 0 || req.headers().contains_key(http::header::TRANSFER_ENCODING);
     let slot = OperationSlot::default();
     let mut response = match (&method, path.as_str()) {
         (&Method::GET | &Method::HEAD, "/minio/health/live") => plain(StatusCode::OK, ""),
@@ -318,6 +320,14 @@ async fn handle(
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amz-request-id", v);
+    }
+    // A refusal may come before the body was read; the connection cannot carry another
+    // request after an unread body, so say it closes rather than let the client's next request
+    // be read from the middle of this one's body.
+    if has_body && response.status().as_u16() >= 400 {
+        response
+            .headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
     let bytes_out = response
         .headers()

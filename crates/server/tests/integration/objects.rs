@@ -652,3 +652,36 @@ async fn replacing_small_and_large_objects_frees_old_data() {
         .unwrap();
     assert!(crate::common::data_files(&server.dir).is_empty());
 }
+
+/// A request refused before its body was read gets `Connection: close`: the client's next
+/// request must not be read from the middle of the unread body.
+#[tokio::test]
+async fn a_refused_request_with_an_unread_body_closes_the_connection() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let server = TestServer::start();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+    let body = "x".repeat(1000);
+    let request = format!(
+        "PUT /nobucket/key HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\r\n{body}GET /nobucket/other HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        server.port,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 403"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    assert_eq!(
+        text.matches("http/1.1 ").count(),
+        1,
+        "one answer, then the close: {text}"
+    );
+}
