@@ -15,7 +15,7 @@ mod temporary;
 pub use error::{IamError, IamResult};
 pub use model::{
     BucketPolicyRecord, GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret,
-    ServiceAccountRecord, Status, UserRecord, now_secs,
+    ServiceAccountRecord, Status, UserRecord, now_secs, rfc3339,
 };
 pub use store::{Change, IamStore, RedbIamStore};
 pub use system::{Account, IamSystem, KeyLookup, MappingUpdate, RootAccount, UserSummary};

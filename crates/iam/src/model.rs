@@ -140,6 +140,18 @@ pub fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Unix seconds as RFC 3339 (UTC), for messages and admin answers; empty if out of range.
+#[must_use]
+pub fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn user_key(access_key: &str) -> String {
     format!("users/{access_key}")
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tessera_policy::Policy;
 
 use crate::error::{IamError, IamResult};
-use crate::model::{Secret, Status, now_secs};
+use crate::model::{Secret, Status, now_secs, rfc3339};
 use crate::system::{Account, IamSystem, encode};
 use crate::temporary::{
     self, Flow, KEY_RING_KEY, KeyRing, REVOCATIONS_PREFIX, RevocationRecord, SessionClaims,
@@ -19,17 +19,6 @@ use crate::temporary::{
 fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-/// RFC 3339 of Unix seconds, for messages.
-fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
 }
 
 impl IamSystem {

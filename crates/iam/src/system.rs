@@ -845,7 +845,7 @@ impl IamSystem {
         let c = self.read();
         let mut out: Vec<Arc<Policy>> = Vec::with_capacity(4);
         self.each_policy_name(&c, account, |name| {
-            if let Some(p) = canned(name).or_else(|| c.parsed.get(name).cloned())
+            if let Some(p) = Self::parsed_policy(&c, name)
                 && !out.iter().any(|q| Arc::ptr_eq(q, &p))
             {
                 out.push(p);
@@ -875,8 +875,13 @@ impl IamSystem {
         let c = self.read();
         names
             .iter()
-            .filter_map(|name| canned(name).or_else(|| c.parsed.get(name).cloned()))
+            .filter_map(|name| Self::parsed_policy(&c, name))
             .collect()
+    }
+
+    /// A policy's parsed document, built in or stored.
+    fn parsed_policy(c: &Cache, name: &str) -> Option<Arc<Policy>> {
+        canned(name).or_else(|| c.parsed.get(name).cloned())
     }
 
     /// Whether a policy of this name exists (built in or stored).

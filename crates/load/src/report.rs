@@ -358,30 +358,19 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
             concurrency: c,
             value: ratio(results, HYPER, Scenario::Get1m, c, |m| m.bytes_per_sec),
         });
-        let as_user = find(results, TARGET, Scenario::Get4kUser, c);
-        let as_root = find(results, AS_ROOT, Scenario::Get4kUser, c);
         out.push(Ratio {
             name: "tessera get4k as IAM user / as root",
             scenario: Scenario::Get4kUser,
             metric: "req/s",
             concurrency: c,
-            value: match (as_user, as_root) {
-                (Some(u), Some(r)) if r.ops_per_sec > 0.0 => Some(u.ops_per_sec / r.ops_per_sec),
-                _ => None,
-            },
+            value: ratio(results, AS_ROOT, Scenario::Get4kUser, c, |m| m.ops_per_sec),
         });
         out.push(Ratio {
             name: "tessera get4k as root / as root (noise floor)",
             scenario: Scenario::Get4kAa,
             metric: "req/s",
             concurrency: c,
-            value: match (
-                find(results, TARGET, Scenario::Get4kAa, c),
-                find(results, AS_ROOT, Scenario::Get4kAa, c),
-            ) {
-                (Some(a), Some(b)) if b.ops_per_sec > 0.0 => Some(a.ops_per_sec / b.ops_per_sec),
-                _ => None,
-            },
+            value: ratio(results, AS_ROOT, Scenario::Get4kAa, c, |m| m.ops_per_sec),
         });
         out.push(Ratio {
             name: "tessera assume-role / hyper get4k",

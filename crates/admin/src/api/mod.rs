@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
-use tessera_iam::{Account, IamError, IamSystem, Secret};
+use tessera_iam::{Account, IamError, IamSystem, Secret, rfc3339};
 use tessera_policy::{AccessCheck, Conditions, Request};
 
 use crate::payload::PayloadCipher;
@@ -352,15 +352,4 @@ fn parse_status(value: &str, field: &str) -> Result<tessera_iam::Status, AdminEr
 /// Parses a JSON request body.
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(bytes).map_err(|e| AdminError::MalformedBody(e.to_string()))
-}
-
-/// RFC 3339 for Unix seconds.
-fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
