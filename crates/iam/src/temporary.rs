@@ -491,21 +491,23 @@ impl SessionCache {
     }
 
     pub(crate) fn insert(&self, token: &str, secret: Secret, session: Arc<TemporarySession>) {
+        let entry = CachedSession {
+            token: token.into(),
+            secret,
+            session,
+        };
+        let access_key = entry.session.claims.access_key.clone();
         let mut sessions = self
             .sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if sessions.len() >= MAX_CACHED_SESSIONS {
-            sessions.clear();
-        }
-        sessions.insert(
-            session.claims.access_key.clone(),
-            CachedSession {
-                token: token.into(),
-                secret,
-                session,
-            },
-        );
+        // When full, start over with an empty map, and free the old one's entries after the
+        // lock is released: readers wait for a pointer swap, not for 65,536 drops.
+        let evicted = (sessions.len() >= MAX_CACHED_SESSIONS)
+            .then(|| std::mem::replace(&mut *sessions, HashMap::with_capacity(1024)));
+        sessions.insert(access_key, entry);
+        drop(sessions);
+        drop(evicted);
     }
 
     /// Forgets everything (the key ring changed).
@@ -570,6 +572,35 @@ mod tests {
         }
         assert!(!equal_in_constant_time(&a, &a[..18]));
         assert!(equal_in_constant_time(b"", b""));
+    }
+
+    #[test]
+    fn a_full_session_cache_starts_over_and_keeps_the_newest_session() {
+        let cache = SessionCache::default();
+        let session = |n: usize| {
+            let mut c = claims();
+            c.access_key = format!("ASIA{n:016}");
+            Arc::new(TemporarySession {
+                claims: c,
+                session_policy: None,
+            })
+        };
+        for n in 0..=MAX_CACHED_SESSIONS {
+            cache.insert(
+                &format!("token-{n}"),
+                Secret::new(format!("s{n}")),
+                session(n),
+            );
+        }
+        let newest = format!("ASIA{MAX_CACHED_SESSIONS:016}");
+        let token = format!("token-{MAX_CACHED_SESSIONS}");
+        assert!(cache.get(&newest, &token).is_some());
+        assert!(cache.get(&newest, "token-0").is_none(), "another token");
+        assert!(
+            cache.session(&format!("ASIA{:016}", 0)).is_none(),
+            "evicted"
+        );
+        assert_eq!(cache.sessions.read().unwrap().len(), 1);
     }
 
     #[test]

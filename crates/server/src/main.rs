@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: the request path makes many small, short-lived
+/// allocations on every worker thread (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ENVIRONMENT_HELP: &str = "\
 Environment (every MINIO_ name is also read with the prefix TESSERA_, which wins):
   MINIO_ROOT_USER, MINIO_ROOT_PASSWORD   root credentials; unset: generated on first start,

@@ -2,6 +2,7 @@
 //! order, including MinIO's empty `AssumedRoleUser` with `AssumeRoleId`, and the error envelope
 //! with its empty `Type`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::STS_NAMESPACE;
@@ -17,10 +18,18 @@ pub struct StsResponse {
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-/// Text escaped for an XML element.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+/// Text escaped for an XML element. Session tokens and keys never hold a character that needs
+/// escaping, so the common case borrows the text instead of copying it character by character.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    let Some(first) = text
+        .bytes()
+        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -30,7 +39,7 @@ pub(crate) fn escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A success answer: `<{action}Response><{action}Result>{result}</…Result><ResponseMetadata>…`.
@@ -86,6 +95,15 @@ pub(crate) fn expiration(unix_secs: i64) -> String {
 mod tests {
     use super::*;
     use crate::error::StsErrorCode;
+
+    #[test]
+    fn escape_borrows_plain_text_and_escapes_the_five_xml_characters() {
+        assert!(matches!(escape("ASIA0123/abc+=="), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a&b<c>d\"e'f é"),
+            "a&amp;b&lt;c&gt;d&quot;e&apos;f é"
+        );
+    }
 
     #[test]
     fn error_envelope_is_minio_shaped() {

@@ -221,7 +221,17 @@ fn claim_policies(claims: &serde_json::Map<String, Value>, claim: &str) -> Optio
 
 /// The claims kept for policy variables, bounded in number and size.
 fn kept_claims(claims: &serde_json::Map<String, Value>) -> BTreeMap<String, Vec<String>> {
-    let clip = |s: &str| s.chars().take(MAX_CLAIM_CHARS).collect::<String>();
+    // The first MAX_CLAIM_CHARS characters (a string of no more bytes than that is whole).
+    let clip = |s: &str| {
+        let end = if s.len() <= MAX_CLAIM_CHARS {
+            s.len()
+        } else {
+            s.char_indices()
+                .nth(MAX_CLAIM_CHARS)
+                .map_or(s.len(), |(i, _)| i)
+        };
+        s[..end].to_owned()
+    };
     let mut kept = BTreeMap::new();
     for name in KEPT_CLAIMS {
         let values: Vec<String> = match claims.get(*name) {
@@ -289,6 +299,8 @@ mod tests {
         let kept = kept_claims(&claims);
         assert_eq!(kept["sub"], ["alice"]);
         assert_eq!(kept["preferred_username"][0].len(), MAX_CLAIM_CHARS);
+        let accented = kept_claims(&map(json!({"email": "é".repeat(300)})));
+        assert_eq!(accented["email"][0], "é".repeat(MAX_CLAIM_CHARS));
         assert_eq!(kept["groups"].len(), MAX_CLAIM_VALUES);
         assert!(!kept.contains_key("secret_stuff"));
         assert!(!kept.contains_key("email_verified"));
