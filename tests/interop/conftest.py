@@ -10,6 +10,8 @@ Setup and run (from the repository root):
     cargo build -p tessera-server
     python3 -m venv .venv && .venv/bin/pip install -r tests/interop/requirements.txt
     apt-get install -y rclone s3cmd        # their tests are skipped when missing
+    # slapd and ldap-utils for the LDAP directory (tests/interop/ldap.py): install them as
+    # scripts/test does, with slapd/no_configuration preseeded so no system instance is set up
     .venv/bin/pytest tests/interop -q
 """
 
@@ -26,6 +28,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers import TesseraProcess, Tool, make_s3_client, start_tessera
+from ldap import slapd  # noqa: F401  (the session's OpenLDAP directory)
 from oidc import oidc_provider  # noqa: F401  (the session's OpenID provider)
 
 REGION = "us-east-1"
