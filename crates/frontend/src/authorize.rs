@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use s3s::{S3Error, s3_error};
-use tessera_iam::{Account, IamSystem};
+use tessera_iam::{Account, Flow, IamSystem};
 use tessera_policy::{AccessCheck, Conditions, Request, RequestKey, RequestKeys};
 
 /// Facts about the connection, put into each request's extensions by the server.
@@ -113,7 +113,7 @@ pub fn request_conditions(
             c.insert_static(key.name(), value());
         }
     };
-    if let Some(u) = account.and_then(principal_name) {
+    if let Some(u) = account.and_then(username) {
         set(RequestKey::Username, &|| u.to_owned());
         set(RequestKey::Userid, &|| u.to_owned());
     }
@@ -167,11 +167,16 @@ pub fn request_conditions(
             }
         }
     }
-    // A federated session's provider claims, for `${jwt:…}` variables and `jwt:` conditions
-    // (a handful, bounded when the session was minted).
+    // A federated session's provider claims, for `${jwt:…}` (OpenID) or `${ldap:…}` (LDAP:
+    // `ldap:user`, `ldap:username`, `ldap:groups`) variables and conditions (a handful,
+    // bounded when the session was minted).
     if let Some(Account::Temporary(session)) = account {
+        let namespace = match session.claims.flow {
+            Flow::Ldap => "ldap",
+            _ => "jwt",
+        };
         for (name, values) in &session.claims.claims {
-            c.insert(&format!("jwt:{name}"), values.iter().cloned());
+            c.insert(&format!("{namespace}:{name}"), values.iter().cloned());
         }
     }
     c
@@ -201,14 +206,28 @@ fn current_time() -> (String, String) {
     })
 }
 
-/// The name bucket policies and `${aws:username}` know an account by: the user (a service
-/// account acts as its parent); root has none.
+/// The name bucket policies know an account by: the user (a service account acts as its
+/// parent, temporary credentials as theirs); root has none.
 fn principal_name(account: &Account) -> Option<&str> {
     match account {
         Account::Root => None,
         Account::User { name } => Some(name),
         Account::ServiceAccount { parent, .. } => Some(parent),
         Account::Temporary(session) => Some(&session.claims.parent),
+    }
+}
+
+/// `aws:username` and `aws:userid`: the principal name, except that an LDAP session is known
+/// by its login name rather than its DN (as MinIO does).
+fn username(account: &Account) -> Option<&str> {
+    match account {
+        Account::Temporary(session) if session.claims.flow == Flow::Ldap => session
+            .claims
+            .claims
+            .get("username")
+            .and_then(|v| v.first())
+            .map(String::as_str),
+        other => principal_name(other),
     }
 }
 

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tessera_iam::IamSystem;
+use tessera_idp::ldap::LdapDirectory;
 use tessera_idp::openid::Providers;
 use tessera_storage::ObjectBackend;
 use tessera_sts::Sts;
@@ -48,6 +49,8 @@ pub struct FrontendOptions {
     pub sts: StsConfig,
     /// The OpenID providers of AssumeRoleWithWebIdentity and AssumeRoleWithClientGrants.
     pub openid: Arc<Providers>,
+    /// The LDAP directory of AssumeRoleWithLDAPIdentity and the DN mappings, if configured.
+    pub ldap: Option<Arc<LdapDirectory>>,
 }
 
 impl Default for FrontendOptions {
@@ -57,6 +60,7 @@ impl Default for FrontendOptions {
             region: None,
             sts: StsConfig::default(),
             openid: Arc::new(Providers::none()),
+            ldap: None,
         }
     }
 }
@@ -114,15 +118,21 @@ pub fn build_service(
             .collect(),
     )
     .with_buckets(Arc::new(admin_route::BackendBuckets(Arc::clone(&backend))));
+    let admin = match &options.ldap {
+        Some(directory) => admin.with_ldap(Arc::clone(directory)),
+        None => admin,
+    };
     let sts_config = options.sts.clone();
     let openid = Arc::clone(&options.openid);
+    let ldap = options.ldap.clone();
     let mut builder = S3ServiceBuilder::new(Tessera::new(backend, authorizer.clone(), options));
     builder.set_auth(KeyStore::new(Arc::clone(&iam)));
     builder.set_access(AccessGate::new(authorizer.clone()));
-    let sts = StsRoute::new(
-        Sts::new(Arc::clone(&iam), sts_config, Arc::clone(&openid)),
-        Arc::clone(&iam),
-    );
+    let mut sts = Sts::new(Arc::clone(&iam), sts_config, Arc::clone(&openid));
+    if let Some(directory) = ldap {
+        sts = sts.with_ldap(directory);
+    }
+    let sts = StsRoute::new(sts, Arc::clone(&iam));
     builder.set_route(admin_route::Routes {
         admin: admin_route::AdminRoute::new(admin, authorizer),
         sts,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod ldap_mappings;
 mod model;
 mod sessions;
 mod store;
@@ -13,6 +14,7 @@ mod system;
 mod temporary;
 
 pub use error::{IamError, IamResult};
+pub use ldap_mappings::{LDAP_GROUPS_CLAIM, LdapEntities};
 pub use model::{
     BucketPolicyRecord, GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret,
     ServiceAccountRecord, Status, UserRecord, now_secs, rfc3339,

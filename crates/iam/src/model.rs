@@ -116,6 +116,10 @@ pub struct PolicyMapping {
 pub enum MappingTarget {
     User(String),
     Group(String),
+    /// An LDAP user, by canonical DN.
+    LdapUser(String),
+    /// An LDAP group, by canonical DN.
+    LdapGroup(String),
 }
 
 /// A service account: an extra access key of a parent user, with the parent's policies,
@@ -161,10 +165,16 @@ pub(crate) fn group_key(name: &str) -> String {
 pub(crate) fn policy_key(name: &str) -> String {
     format!("policies/{name}")
 }
+/// Store key prefixes of the LDAP DN mappings.
+pub(crate) const LDAP_USER_MAPPINGS: &str = "mappings/ldap-users/";
+pub(crate) const LDAP_GROUP_MAPPINGS: &str = "mappings/ldap-groups/";
+
 pub(crate) fn mapping_key(target: &MappingTarget) -> String {
     match target {
         MappingTarget::User(u) => format!("mappings/users/{u}"),
         MappingTarget::Group(g) => format!("mappings/groups/{g}"),
+        MappingTarget::LdapUser(dn) => format!("{LDAP_USER_MAPPINGS}{dn}"),
+        MappingTarget::LdapGroup(dn) => format!("{LDAP_GROUP_MAPPINGS}{dn}"),
     }
 }
 pub(crate) fn service_account_key(access_key: &str) -> String {

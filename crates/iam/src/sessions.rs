@@ -85,6 +85,30 @@ impl IamSystem {
         self.mint_session(claims, session_policy)
     }
 
+    /// Mints temporary credentials for an LDAP user: `user_dn` (canonical) is the parent, and
+    /// the policies are those mapped to it and to the groups in `claims` at each request.
+    pub fn issue_ldap(
+        &self,
+        user_dn: String,
+        expires_at: i64,
+        claims: BTreeMap<String, Vec<String>>,
+        session_policy: Option<&Policy>,
+        revoke_type: Option<String>,
+    ) -> IamResult<TemporaryCredentials> {
+        let claims = SessionClaims {
+            access_key: String::new(),
+            parent: user_dn,
+            flow: Flow::Ldap,
+            issued_ms: now_ms(),
+            exp: expires_at,
+            session_policy: session_policy.map(Policy::to_canonical_json),
+            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            policies: None,
+            claims,
+        };
+        self.mint_session(claims, session_policy)
+    }
+
     fn mint_session(
         &self,
         claims: SessionClaims,
@@ -172,6 +196,17 @@ impl IamSystem {
     #[must_use]
     pub fn known_session(&self, access_key: &str) -> Option<Arc<TemporarySession>> {
         self.sessions.session(access_key)
+    }
+
+    /// The unexpired sessions of `parent` this node has issued or verified since it started.
+    #[must_use]
+    pub fn known_sessions_of(&self, parent: &str) -> Vec<Arc<TemporarySession>> {
+        let now = now_secs();
+        self.sessions
+            .sessions_of(parent)
+            .into_iter()
+            .filter(|s| s.claims.exp > now)
+            .collect()
     }
 
     /// Revokes the sessions of `parent` issued until now: all of them, or those minted with

@@ -11,10 +11,11 @@ use serde::de::DeserializeOwned;
 use tessera_policy::Policy;
 
 use crate::error::{IamError, IamResult};
+use crate::ldap_mappings::LDAP_GROUPS_CLAIM;
 use crate::model::*;
 use crate::store::{Change, IamStore};
 use crate::temporary::{
-    KEY_RING_KEY, KeyRing, REVOCATIONS_PREFIX, RevocationRecord, SessionCache, StoredKeyRing,
+    Flow, KEY_RING_KEY, KeyRing, REVOCATIONS_PREFIX, RevocationRecord, SessionCache, StoredKeyRing,
     TEMPORARY_KEY_PREFIX, TemporarySession, new_stored_ring,
 };
 
@@ -83,6 +84,9 @@ pub(crate) struct Cache {
     bucket_policies: BTreeMap<String, (BucketPolicyRecord, Arc<Policy>)>,
     user_mappings: BTreeMap<String, PolicyMapping>,
     group_mappings: BTreeMap<String, PolicyMapping>,
+    /// LDAP DN mappings, by canonical user or group DN.
+    pub(crate) ldap_user_mappings: BTreeMap<String, PolicyMapping>,
+    pub(crate) ldap_group_mappings: BTreeMap<String, PolicyMapping>,
     service_accounts: BTreeMap<String, ServiceAccountRecord>,
 }
 
@@ -160,6 +164,8 @@ impl IamSystem {
             policies: decode_all(&records, "policies/")?,
             user_mappings: decode_all(&records, "mappings/users/")?,
             group_mappings: decode_all(&records, "mappings/groups/")?,
+            ldap_user_mappings: decode_all(&records, LDAP_USER_MAPPINGS)?,
+            ldap_group_mappings: decode_all(&records, LDAP_GROUP_MAPPINGS)?,
             service_accounts: decode_all(&records, "svcaccts/")?,
             parsed: BTreeMap::new(),
             embedded: BTreeMap::new(),
@@ -647,7 +653,13 @@ impl IamSystem {
                     .iter()
                     .filter(|(_, m)| m.policies.iter().any(|p| p == name))
                     .map(|(g, _)| format!("group `{g}`"));
-                let holders: Vec<String> = users.chain(groups).collect();
+                let ldap = c
+                    .ldap_user_mappings
+                    .iter()
+                    .chain(&c.ldap_group_mappings)
+                    .filter(|(_, m)| m.policies.iter().any(|p| p == name))
+                    .map(|(dn, _)| format!("LDAP DN `{dn}`"));
+                let holders: Vec<String> = users.chain(groups).chain(ldap).collect();
                 if !holders.is_empty() {
                     return Err(IamError::InvalidArgument(format!(
                         "the policy `{name}` is attached to {}: detach it first",
@@ -675,7 +687,7 @@ impl IamSystem {
         self.read().policies.keys().cloned().collect()
     }
 
-    fn policy_exists(c: &Cache, name: &str) -> bool {
+    pub(crate) fn policy_exists(c: &Cache, name: &str) -> bool {
         Self::is_builtin_policy(name) || c.policies.contains_key(name)
     }
 
@@ -709,6 +721,8 @@ impl IamSystem {
                 let current = match target {
                     MappingTarget::User(u) => c.user_mappings.get(u),
                     MappingTarget::Group(g) => c.group_mappings.get(g),
+                    MappingTarget::LdapUser(dn) => c.ldap_user_mappings.get(dn),
+                    MappingTarget::LdapGroup(dn) => c.ldap_group_mappings.get(dn),
                 }
                 .map(|m| m.policies.clone())
                 .unwrap_or_default();
@@ -751,6 +765,8 @@ impl IamSystem {
                 let (map, name) = match &target_owned {
                     MappingTarget::User(n) => (&mut c.user_mappings, n.clone()),
                     MappingTarget::Group(n) => (&mut c.group_mappings, n.clone()),
+                    MappingTarget::LdapUser(n) => (&mut c.ldap_user_mappings, n.clone()),
+                    MappingTarget::LdapGroup(n) => (&mut c.ldap_group_mappings, n.clone()),
                 };
                 if m.policies.is_empty() {
                     map.remove(&name);
@@ -858,11 +874,21 @@ impl IamSystem {
     /// (from its provider), else the mappings of its user and the user's groups. `None`: the
     /// owner, which may do everything.
     fn each_policy_name(&self, c: &Cache, account: &Account, f: impl FnMut(&str)) -> Option<()> {
-        if let Account::Temporary(session) = account
-            && let Some(names) = &session.claims.policies
-        {
-            names.iter().map(String::as_str).for_each(f);
-            return Some(());
+        if let Account::Temporary(session) = account {
+            if let Some(names) = &session.claims.policies {
+                names.iter().map(String::as_str).for_each(f);
+                return Some(());
+            }
+            if session.claims.flow == Flow::Ldap {
+                let groups = session
+                    .claims
+                    .claims
+                    .get(LDAP_GROUPS_CLAIM)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                Self::each_ldap_policy(c, &session.claims.parent, groups, f);
+                return Some(());
+            }
         }
         let user = self.policy_user(account)?;
         Self::each_mapped_policy(c, user, f);

@@ -55,6 +55,9 @@ pub enum Flow {
     AssumeRole,
     WebIdentity,
     ClientGrants,
+    /// AssumeRoleWithLDAPIdentity: the parent is the user's canonical DN, the groups' DNs are
+    /// in the claims, and the policies come from the DN mappings at each request.
+    Ldap,
 }
 
 impl Flow {
@@ -479,6 +482,19 @@ impl SessionCache {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         sessions.get(access_key).map(|c| Arc::clone(&c.session))
+    }
+
+    /// The cached sessions acting for `parent`.
+    pub(crate) fn sessions_of(&self, parent: &str) -> Vec<Arc<TemporarySession>> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sessions
+            .values()
+            .filter(|c| c.session.claims.parent == parent)
+            .map(|c| Arc::clone(&c.session))
+            .collect()
     }
 
     /// The derived secret of a cached access key.

@@ -21,6 +21,7 @@ use tessera_frontend::{
     ClientInfo, FrontendOptions, OperationSlot, RequestId, build_service, is_sts_request,
     sts_error_envelope,
 };
+use tessera_idp::ldap::LdapDirectory;
 use tessera_idp::openid::{Fetcher, Providers};
 use tessera_storage::{DiskBackend, DiskOptions};
 use tokio::net::TcpListener;
@@ -117,11 +118,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         })?,
     );
     let openid = start_openid(&settings)?;
+    let ldap = start_ldap()?;
     let options = FrontendOptions {
         max_object_size: settings.max_object_size,
         region: settings.region.clone(),
         sts: settings.sts.clone(),
         openid: Arc::clone(&openid),
+        ldap,
     };
     let _ = state.openid.set(openid);
     let _ = state.s3.set(build_service(Arc::new(backend), iam, options));
@@ -255,6 +258,38 @@ fn start_openid(settings: &Settings) -> anyhow::Result<Arc<Providers>> {
     }
     providers.start();
     Ok(Arc::new(providers))
+}
+
+/// Reads the LDAP directory's settings from the environment (refusing to start on a mistake)
+/// and checks the directory in the background: the lookup bind and every base DN. A directory
+/// that is down is reported; logins retry it.
+fn start_ldap() -> anyhow::Result<Option<Arc<LdapDirectory>>> {
+    let Some(config) = crate::ldap_config::ldap_config(std::env::vars())? else {
+        return Ok(None);
+    };
+    if config.transport == tessera_idp::ldap::Transport::Plain {
+        tracing::warn!(
+            "LDAP without TLS (SERVER_INSECURE=on): passwords cross the network in clear"
+        );
+    }
+    let directory = Arc::new(LdapDirectory::new(config).context("LDAP settings")?);
+    println!(
+        "LDAP directory {} (users under {})",
+        directory.config().url(),
+        directory.config().user_dn_search_base_dns.join("; ")
+    );
+    let checked = Arc::clone(&directory);
+    tokio::spawn(async move {
+        match checked.check().await {
+            Ok(()) => {
+                tracing::info!(url = %checked.config().url(), "LDAP directory checked: lookup bind and base DNs")
+            }
+            Err(e) => {
+                tracing::error!(url = %checked.config().url(), error = %e, "LDAP directory check failed; logins will retry")
+            }
+        }
+    });
+    Ok(Some(directory))
 }
 
 async fn handle(

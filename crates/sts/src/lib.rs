@@ -10,6 +10,7 @@ mod assume_role;
 mod caller_identity;
 mod config;
 mod error;
+mod ldap_identity;
 mod params;
 mod response;
 mod session;
@@ -18,6 +19,7 @@ mod web_identity;
 use std::sync::Arc;
 
 use tessera_iam::{Account, Flow, IamSystem};
+use tessera_idp::ldap::LdapDirectory;
 use tessera_idp::openid::Providers;
 
 pub use config::{DurationBounds, StsConfig};
@@ -60,6 +62,7 @@ pub struct Sts {
     iam: Arc<IamSystem>,
     config: StsConfig,
     providers: Arc<Providers>,
+    ldap: Option<Arc<LdapDirectory>>,
 }
 
 impl Sts {
@@ -69,7 +72,15 @@ impl Sts {
             iam,
             config,
             providers,
+            ldap: None,
         }
+    }
+
+    /// The LDAP directory of AssumeRoleWithLDAPIdentity.
+    #[must_use]
+    pub fn with_ldap(mut self, directory: Arc<LdapDirectory>) -> Self {
+        self.ldap = Some(directory);
+        self
     }
 
     #[must_use]
@@ -111,8 +122,11 @@ impl Sts {
                 web_identity::assume_role_with_token(self, request, &params, Flow::ClientGrants)
                     .await
             }
+            "AssumeRoleWithLDAPIdentity" => {
+                ldap_identity::assume_role_with_ldap_identity(self, request, &params).await
+            }
             other => Err(StsError::invalid(format!(
-                "Unsupported action {}: this server answers AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithClientGrants and GetCallerIdentity",
+                "Unsupported action {}: this server answers AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithClientGrants, AssumeRoleWithLDAPIdentity and GetCallerIdentity",
                 error::excerpt(other)
             ))),
         }

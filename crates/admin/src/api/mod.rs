@@ -18,6 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::Serialize;
 use tessera_iam::{Account, IamError, IamSystem, Secret, rfc3339};
+use tessera_idp::ldap::{LdapDirectory, LdapError};
 use tessera_policy::{AccessCheck, Conditions, Request};
 
 use crate::payload::PayloadCipher;
@@ -106,6 +107,12 @@ pub enum AdminError {
     Payload(#[from] crate::PayloadError),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error(
+        "LDAP identities are not configured on this server: set MINIO_IDENTITY_LDAP_SERVER_ADDR and the other MINIO_IDENTITY_LDAP_ settings"
+    )]
+    LdapNotConfigured,
+    #[error(transparent)]
+    Ldap(#[from] LdapError),
 }
 
 impl AdminError {
@@ -118,6 +125,14 @@ impl AdminError {
             Self::NotFound(_) => ("XMinioAdminNoSuchAccessKey", 404),
             Self::Payload(_) => ("XMinioAdminConfigBadJSON", 400),
             Self::Internal(_) => ("InternalError", 500),
+            Self::LdapNotConfigured => ("XMinioAdminNotImplemented", 501),
+            Self::Ldap(e) => match e {
+                LdapError::NoSuchEntry { .. }
+                | LdapError::InvalidDn { .. }
+                | LdapError::AmbiguousUser { .. }
+                | LdapError::UsernameTooLong => ("XMinioAdminInvalidArgument", 400),
+                _ => ("XMinioAdminLDAPServerError", 503),
+            },
             Self::Iam(e) => match e {
                 IamError::NoSuchUser(_) => ("XMinioAdminNoSuchUser", 404),
                 IamError::NoSuchGroup(_) => ("XMinioAdminNoSuchGroup", 404),
@@ -154,6 +169,15 @@ impl AdminError {
     }
 }
 
+/// Whose mappings a policy attach, detach or listing concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Idp {
+    /// Users and groups of this server.
+    Builtin,
+    /// DNs of the LDAP directory.
+    Ldap,
+}
+
 /// The user a caller acts for when a call names nobody: itself, or the parent a service
 /// account or temporary credentials act for.
 fn caller_user(req: &AdminRequest) -> String {
@@ -176,6 +200,8 @@ pub struct AdminApi {
     openid: Vec<OpenIdSummary>,
     /// The buckets, for `accountinfo`.
     buckets: Option<Arc<dyn BucketDirectory>>,
+    /// The LDAP directory, for its DN mappings.
+    ldap: Option<Arc<LdapDirectory>>,
 }
 
 /// Where `accountinfo` learns which buckets exist.
@@ -194,7 +220,20 @@ impl AdminApi {
             max_session_secs,
             openid: Vec::new(),
             buckets: None,
+            ldap: None,
         }
+    }
+
+    /// The LDAP directory whose DNs mappings name.
+    #[must_use]
+    pub fn with_ldap(mut self, directory: Arc<LdapDirectory>) -> Self {
+        self.ldap = Some(directory);
+        self
+    }
+
+    /// The LDAP directory, or the error saying it is not configured.
+    fn ldap(&self) -> Result<&LdapDirectory, AdminError> {
+        self.ldap.as_deref().ok_or(AdminError::LdapNotConfigured)
     }
 
     /// The bucket list `accountinfo` reports.
@@ -236,16 +275,31 @@ impl AdminApi {
             ("GET", "info-canned-policy") => policies::info(self, &req),
             ("GET", "list-canned-policies") => policies::list(self, &req),
             ("PUT", "set-user-or-group-policy") => policies::set_mapping(self, &req),
-            ("POST", "idp/builtin/policy/attach") => policies::attach(self, &req, true).await,
-            ("POST", "idp/builtin/policy/detach") => policies::attach(self, &req, false).await,
-            ("GET", "idp/builtin/policy-entities") => policies::entities(self, &req).await,
+            ("POST", "idp/builtin/policy/attach") => {
+                policies::attach(self, &req, true, Idp::Builtin).await
+            }
+            ("POST", "idp/builtin/policy/detach") => {
+                policies::attach(self, &req, false, Idp::Builtin).await
+            }
+            ("GET", "idp/builtin/policy-entities") => {
+                policies::entities(self, &req, Idp::Builtin).await
+            }
+            ("POST", "idp/ldap/policy/attach") => {
+                policies::attach(self, &req, true, Idp::Ldap).await
+            }
+            ("POST", "idp/ldap/policy/detach") => {
+                policies::attach(self, &req, false, Idp::Ldap).await
+            }
+            ("GET", "idp/ldap/policy-entities") => policies::entities(self, &req, Idp::Ldap).await,
+            ("GET", "idp/ldap/list-access-keys") => sts::ldap_access_keys(self, &req).await,
+            ("POST", "revoke-tokens/ldap") => sts::revoke(self, &req, Idp::Ldap).await,
             ("PUT", "add-service-account") => service_accounts::add(self, &req).await,
             ("POST", "update-service-account") => service_accounts::update(self, &req).await,
             ("GET", "info-service-account") => service_accounts::info(self, &req).await,
             ("GET", "list-service-accounts") => service_accounts::list(self, &req).await,
             ("DELETE", "delete-service-account") => service_accounts::delete(self, &req),
             ("GET", "accountinfo") => account::info(self, &req).await,
-            ("POST", "revoke-tokens/builtin") => sts::revoke(self, &req),
+            ("POST", "revoke-tokens/builtin") => sts::revoke(self, &req, Idp::Builtin).await,
             ("GET", "temporary-account-info") => sts::account_info(self, &req).await,
             ("GET", "tessera/sts/keys") => sts::keys(self, &req),
             ("GET", "idp-config/openid") => idp_config::list(self, &req).await,

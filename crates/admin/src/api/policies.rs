@@ -1,12 +1,15 @@
 //! Policy documents and who they are attached to: add, remove, info, list, the legacy
-//! set-user-or-group-policy, builtin attach/detach and policy entities.
+//! set-user-or-group-policy, and attach/detach and policy entities for this server's users and
+//! groups (`idp/builtin/…`) and for LDAP DNs (`idp/ldap/…`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tessera_iam::{IamSystem, MappingTarget, MappingUpdate};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, parse_json, rfc3339};
+use tessera_idp::ldap::normalize_dn;
+
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, Idp, parse_json, rfc3339};
 
 fn document_value(text: &str) -> Result<serde_json::Value, AdminError> {
     serde_json::from_str(text).map_err(|e| AdminError::Internal(e.to_string()))
@@ -124,6 +127,7 @@ pub async fn attach(
     api: &AdminApi,
     req: &AdminRequest,
     attach: bool,
+    idp: Idp,
 ) -> Result<AdminResponse, AdminError> {
     api.require(req, "admin:AttachUserOrGroupPolicy")?;
     let body: PolicyAssociation = parse_json(&api.decrypt_body(req).await?)?;
@@ -133,9 +137,15 @@ pub async fn attach(
             "name at least one policy".into(),
         ));
     }
-    let target = match (body.user.is_empty(), body.group.is_empty()) {
-        (false, true) => MappingTarget::User(body.user),
-        (true, false) => MappingTarget::Group(body.group),
+    let target = match (body.user.is_empty(), body.group.is_empty(), idp) {
+        (false, true, Idp::Builtin) => MappingTarget::User(body.user),
+        (true, false, Idp::Builtin) => MappingTarget::Group(body.group),
+        // A DN is checked against the directory and kept in canonical form; a login name
+        // given for a user is resolved to its DN.
+        (false, true, Idp::Ldap) => MappingTarget::LdapUser(api.ldap()?.user_dn(&body.user).await?),
+        (true, false, Idp::Ldap) => {
+            MappingTarget::LdapGroup(api.ldap()?.group_dn(&body.group).await?)
+        }
         _ => {
             return Err(AdminError::InvalidArgument(
                 "name exactly one of `user` and `group`".into(),
@@ -189,7 +199,11 @@ struct EntitiesResult {
     policy_mappings: Vec<PolicyEntities>,
 }
 
-pub async fn entities(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
+pub async fn entities(
+    api: &AdminApi,
+    req: &AdminRequest,
+    idp: Idp,
+) -> Result<AdminResponse, AdminError> {
     api.require(req, "admin:ListUserPolicies")?;
     let wanted = |name: &str| {
         req.query
@@ -199,7 +213,29 @@ pub async fn entities(api: &AdminApi, req: &AdminRequest) -> Result<AdminRespons
             .collect::<Vec<_>>()
     };
     let (mut users, mut groups, mut policies) = (wanted("user"), wanted("group"), wanted("policy"));
-    let all = api.iam.policy_entities();
+    let all = match idp {
+        Idp::Builtin => api.iam.policy_entities(),
+        Idp::Ldap => {
+            api.ldap()?;
+            // Filters name DNs in any spelling; mappings are kept in canonical form.
+            for dn in users.iter_mut().chain(groups.iter_mut()) {
+                *dn = normalize_dn(dn)?;
+            }
+            api.iam
+                .ldap_policy_entities()
+                .into_iter()
+                .map(|(p, e)| (p, (e.users, e.groups)))
+                .collect()
+        }
+    };
+    let user_target = match idp {
+        Idp::Builtin => MappingTarget::User as fn(String) -> MappingTarget,
+        Idp::Ldap => MappingTarget::LdapUser,
+    };
+    let group_target = match idp {
+        Idp::Builtin => MappingTarget::Group as fn(String) -> MappingTarget,
+        Idp::Ldap => MappingTarget::LdapGroup,
+    };
     if users.is_empty() && groups.is_empty() && policies.is_empty() {
         // No filter: every mapping, as MinIO answers.
         policies = all.keys().cloned().collect();
@@ -215,14 +251,14 @@ pub async fn entities(api: &AdminApi, req: &AdminRequest) -> Result<AdminRespons
     let user_mappings = users
         .into_iter()
         .map(|u| UserPolicies {
-            policies: mapped(&api.iam, &MappingTarget::User(u.clone())),
+            policies: mapped(&api.iam, &user_target(u.clone())),
             user: u,
         })
         .collect();
     let group_mappings = groups
         .into_iter()
         .map(|g| GroupPolicies {
-            policies: mapped(&api.iam, &MappingTarget::Group(g.clone())),
+            policies: mapped(&api.iam, &group_target(g.clone())),
             group: g,
         })
         .collect();
@@ -250,5 +286,7 @@ fn mapped(iam: &IamSystem, target: &MappingTarget) -> Vec<String> {
     match target {
         MappingTarget::User(u) => iam.user_info(u).map(|i| i.policies).unwrap_or_default(),
         MappingTarget::Group(g) => iam.group_info(g).map(|(_, p)| p).unwrap_or_default(),
+        MappingTarget::LdapUser(dn) => iam.ldap_mapping(dn, false),
+        MappingTarget::LdapGroup(dn) => iam.ldap_mapping(dn, true),
     }
 }

@@ -1,20 +1,30 @@
-//! Temporary credentials through the admin API: `revoke-tokens/builtin` (all of a user's
-//! sessions, or those minted with one `TokenRevokeType`), `temporary-account-info`, and
-//! Tessera's own key-ring calls `tessera/sts/keys` and `tessera/sts/rotate-key`.
+//! Temporary credentials through the admin API: `revoke-tokens/builtin` and `revoke-tokens/ldap`
+//! (all of a user's sessions, or those minted with one `TokenRevokeType`),
+//! `temporary-account-info`, `idp/ldap/list-access-keys`, and Tessera's own key-ring calls
+//! `tessera/sts/keys` and `tessera/sts/rotate-key`.
 
 use serde::Serialize;
 use tessera_iam::{Account, SigningKeyInfo};
 
-use super::{AdminApi, AdminError, AdminRequest, AdminResponse, caller_user, rfc3339};
+use tessera_idp::ldap::normalize_dn;
 
-/// `POST revoke-tokens/builtin?user=&tokenRevokeType=|fullRevoke=true`: a user may revoke its
-/// own sessions; anyone else's needs `admin:DisableUser`.
-pub fn revoke(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
+use super::{AdminApi, AdminError, AdminRequest, AdminResponse, Idp, caller_user, rfc3339};
+
+/// `POST revoke-tokens/{builtin|ldap}?user=&tokenRevokeType=|fullRevoke=true`: a user may
+/// revoke its own sessions; anyone else's needs `admin:DisableUser`. An LDAP user is named by
+/// DN or login name.
+pub async fn revoke(
+    api: &AdminApi,
+    req: &AdminRequest,
+    idp: Idp,
+) -> Result<AdminResponse, AdminError> {
     let own = caller_user(req);
-    let user = req
-        .param("user")
-        .filter(|u| !u.is_empty())
-        .map_or_else(|| own.clone(), str::to_owned);
+    let user = match (req.param("user").filter(|u| !u.is_empty()), idp) {
+        (None, _) => own.clone(),
+        (Some(u), Idp::Builtin) => u.to_owned(),
+        (Some(u), Idp::Ldap) if u.contains('=') => normalize_dn(u)?,
+        (Some(u), Idp::Ldap) => api.ldap()?.user_dn(u).await?,
+    };
     let revoke_type = req.param("tokenRevokeType").filter(|t| !t.is_empty());
     let full = req.param("fullRevoke").is_some_and(|v| v == "true");
     match (revoke_type, full) {
@@ -34,7 +44,7 @@ pub fn revoke(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, Admin
         api.require(req, "admin:DisableUser")?;
     }
     let is_root = user == api.iam.root_access_key();
-    if !is_root && api.iam.user_info(&user).is_err() {
+    if idp == Idp::Builtin && !is_root && api.iam.user_info(&user).is_err() {
         return Err(AdminError::Iam(tessera_iam::IamError::NoSuchUser(user)));
     }
     api.iam.revoke_sessions(&user, revoke_type)?;
@@ -87,6 +97,86 @@ pub async fn account_info(api: &AdminApi, req: &AdminRequest) -> Result<AdminRes
         expiration: rfc3339(session.claims.exp),
     };
     api.encrypted(req, &info).await
+}
+
+/// One access key of an LDAP user, as MinIO's `ServiceAccountInfo`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessKeyInfo {
+    parent_user: String,
+    account_status: &'static str,
+    implied_policy: bool,
+    access_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LdapAccessKeys {
+    service_accounts: Vec<AccessKeyInfo>,
+    sts_keys: Vec<AccessKeyInfo>,
+}
+
+/// `GET idp/ldap/list-access-keys?userDN=&listType=all|sts-only|svcacc-only`: the LDAP user's
+/// service accounts, and the temporary keys this node has issued or verified for it since it
+/// started (Tessera keeps no record of issued credentials). Needs `admin:ListServiceAccounts`
+/// unless the DN is the caller's own.
+pub async fn ldap_access_keys(
+    api: &AdminApi,
+    req: &AdminRequest,
+) -> Result<AdminResponse, AdminError> {
+    let own = caller_user(req);
+    let user = match req.param("userDN").filter(|u| !u.is_empty()) {
+        None => own.clone(),
+        Some(u) if u.contains('=') => normalize_dn(u)?,
+        Some(u) => api.ldap()?.user_dn(u).await?,
+    };
+    if user != own {
+        api.require(req, "admin:ListServiceAccounts")?;
+    }
+    let list_type = req.param("listType").unwrap_or("all");
+    let (service_accounts, sts) = match list_type {
+        "" | "all" => (true, true),
+        "sts-only" => (false, true),
+        "svcacc-only" => (true, false),
+        other => {
+            return Err(AdminError::InvalidArgument(format!(
+                "listType `{other}` is not one of all, sts-only, svcacc-only"
+            )));
+        }
+    };
+    let mut answer = LdapAccessKeys {
+        service_accounts: Vec::new(),
+        sts_keys: Vec::new(),
+    };
+    if service_accounts {
+        for sa in api.iam.service_accounts_of(&user) {
+            answer.service_accounts.push(AccessKeyInfo {
+                parent_user: sa.parent.clone(),
+                account_status: if sa.status == tessera_iam::Status::Enabled {
+                    "on"
+                } else {
+                    "off"
+                },
+                implied_policy: sa.embedded_policy.is_none(),
+                access_key: sa.access_key.clone(),
+                expiration: sa.expiration.map(rfc3339),
+            });
+        }
+    }
+    if sts {
+        for session in api.iam.known_sessions_of(&user) {
+            answer.sts_keys.push(AccessKeyInfo {
+                parent_user: session.claims.parent.clone(),
+                account_status: "on",
+                implied_policy: session.claims.session_policy.is_none(),
+                access_key: session.claims.access_key.clone(),
+                expiration: Some(rfc3339(session.claims.exp)),
+            });
+        }
+    }
+    api.encrypted(req, &answer).await
 }
 
 #[derive(Serialize)]
