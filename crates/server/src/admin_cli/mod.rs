@@ -27,6 +27,9 @@
 //! tessera admin user remove alice
 //! tessera admin sts revoke --user alice --all            # or --type ci
 //! tessera admin sts rotate-key
+//! tessera admin idp ldap policy attach readonly --group 'cn=readers,ou=groups,dc=example,dc=com'
+//! tessera admin idp ldap policy attach readwrite --user alice   # a login name or a DN
+//! tessera admin idp ldap policy entities
 //! ```
 //!
 //! Connection options come right after `admin` (`tessera admin --endpoint URL --access-key AK
@@ -140,6 +143,9 @@ enum AdminCommand {
     /// Temporary (STS) credentials: revoke sessions, list and rotate the signing keys.
     #[command(subcommand)]
     Sts(StsCommand),
+    /// Identity providers: the LDAP directory's DN mappings.
+    #[command(subcommand)]
+    Idp(IdpCommand),
 }
 
 #[derive(Subcommand)]
@@ -258,17 +264,46 @@ pub enum PolicyCommand {
     /// Detach policies from a user or a group.
     Detach(Attachment),
     /// Which policies users and groups have, and who has a policy.
-    Entities {
-        /// A user whose policies to show (repeatable).
-        #[arg(long = "user", value_name = "USER")]
-        users: Vec<String>,
-        /// A group whose policies to show (repeatable).
-        #[arg(long = "group", value_name = "GROUP")]
-        groups: Vec<String>,
-        /// A policy whose users and groups to show (repeatable).
-        #[arg(long = "policy", value_name = "POLICY")]
-        policies: Vec<String>,
-    },
+    Entities(EntitiesFilter),
+}
+
+/// Which mappings `entities` shows (all of them when nothing is named).
+#[derive(Args)]
+pub struct EntitiesFilter {
+    /// A user whose policies to show (repeatable).
+    #[arg(long = "user", value_name = "USER")]
+    users: Vec<String>,
+    /// A group whose policies to show (repeatable).
+    #[arg(long = "group", value_name = "GROUP")]
+    groups: Vec<String>,
+    /// A policy whose users and groups to show (repeatable).
+    #[arg(long = "policy", value_name = "POLICY")]
+    policies: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum IdpCommand {
+    /// The LDAP directory's DN mappings.
+    #[command(subcommand)]
+    Ldap(LdapCommand),
+}
+
+#[derive(Subcommand)]
+pub enum LdapCommand {
+    /// Policies mapped to LDAP user and group DNs.
+    #[command(subcommand)]
+    Policy(LdapPolicyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum LdapPolicyCommand {
+    /// Map policies to an LDAP user (DN or login name) or group DN; checked against the
+    /// directory and kept in canonical form.
+    Attach(Attachment),
+    /// Remove policies from an LDAP user or group DN.
+    Detach(Attachment),
+    /// Which policies LDAP DNs have, and which DNs have a policy.
+    Entities(EntitiesFilter),
 }
 
 #[derive(Args)]
@@ -392,6 +427,9 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Policy(c) => policies::run(&client, out, c).await,
         AdminCommand::Svcacct(c) => svcacct::run(&client, out, c).await,
         AdminCommand::Sts(c) => sts::run(&client, out, c).await,
+        AdminCommand::Idp(IdpCommand::Ldap(LdapCommand::Policy(c))) => {
+            policies::run_ldap(&client, out, c).await
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::client::{AdminClient, Call};
 use super::output::{self, Output};
-use super::{Attachment, PolicyCommand};
+use super::{Attachment, EntitiesFilter, LdapPolicyCommand, PolicyCommand};
 
 /// The body of `idp/builtin/policy/attach|detach` (MinIO's `madmin.PolicyAssociationReq`).
 #[derive(Serialize)]
@@ -115,51 +115,70 @@ pub async fn run(client: &AdminClient, out: Output, command: PolicyCommand) -> a
                 Ok(format!("{head}\n{body}"))
             })
         }
-        PolicyCommand::Attach(a) => associate(client, out, a, true).await,
-        PolicyCommand::Detach(a) => associate(client, out, a, false).await,
-        PolicyCommand::Entities {
-            users,
-            groups,
-            policies,
-        } => {
-            let mut call = Call::new(Method::GET, "idp/builtin/policy-entities").encrypted_reply();
-            for u in &users {
-                call = call.query("user", u);
-            }
-            for g in &groups {
-                call = call.query("group", g);
-            }
-            for p in &policies {
-                call = call.query("policy", p);
-            }
-            let reply = client.send(call).await?;
-            out.reply(&reply, || {
-                let e: PolicyEntities = output::parse(&reply, "policy-entities")?;
-                Ok(render_entities(&e))
-            })
-        }
+        PolicyCommand::Attach(a) => associate(client, out, a, true, "builtin").await,
+        PolicyCommand::Detach(a) => associate(client, out, a, false, "builtin").await,
+        PolicyCommand::Entities(filter) => entities(client, out, filter, "builtin").await,
     }
 }
 
+/// `tessera admin idp ldap policy …`: the same calls on the LDAP directory's DNs.
+pub async fn run_ldap(
+    client: &AdminClient,
+    out: Output,
+    command: LdapPolicyCommand,
+) -> anyhow::Result<()> {
+    match command {
+        LdapPolicyCommand::Attach(a) => associate(client, out, a, true, "ldap").await,
+        LdapPolicyCommand::Detach(a) => associate(client, out, a, false, "ldap").await,
+        LdapPolicyCommand::Entities(filter) => entities(client, out, filter, "ldap").await,
+    }
+}
+
+/// `idp/{idp}/policy-entities`.
+async fn entities(
+    client: &AdminClient,
+    out: Output,
+    filter: EntitiesFilter,
+    idp: &str,
+) -> anyhow::Result<()> {
+    let command = format!("idp/{idp}/policy-entities");
+    let mut call = Call::new(Method::GET, &command).encrypted_reply();
+    for u in &filter.users {
+        call = call.query("user", u);
+    }
+    for g in &filter.groups {
+        call = call.query("group", g);
+    }
+    for p in &filter.policies {
+        call = call.query("policy", p);
+    }
+    let reply = client.send(call).await?;
+    out.reply(&reply, || {
+        let e: PolicyEntities = output::parse(&reply, "policy-entities")?;
+        Ok(render_entities(&e))
+    })
+}
+
+/// `idp/{idp}/policy/attach|detach`.
 async fn associate(
     client: &AdminClient,
     out: Output,
     a: Attachment,
     attach: bool,
+    idp: &str,
 ) -> anyhow::Result<()> {
     let body = Zeroizing::new(serde_json::to_vec(&PolicyAssociation {
         policies: &a.policies,
         user: a.target.user.as_deref(),
         group: a.target.group.as_deref(),
     })?);
-    let command = if attach {
-        "idp/builtin/policy/attach"
-    } else {
-        "idp/builtin/policy/detach"
-    };
+    let command = format!(
+        "idp/{idp}/policy/{}",
+        if attach { "attach" } else { "detach" }
+    );
     let reply = client
         .send(
-            Call::new(Method::POST, command)
+            Call::new(Method::POST, &command)
                 .encrypted(body)
                 .encrypted_reply(),
         )

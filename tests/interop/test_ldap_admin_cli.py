@@ -1,0 +1,81 @@
+"""`tessera admin idp ldap policy attach|detach|entities`: the real binary against a Tessera
+pointed at the test directory. A mapping named by login name or by either spelling of a DN is
+kept under the directory's canonical DN, shows in `entities`, takes effect for the next LDAP
+login, and a DN the directory does not have is refused with the server's code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from minio.credentials import LdapIdentityProvider
+
+from helpers import start_tessera, tessera_binary
+from ldap import GROUPS_DN, PEOPLE_DN
+
+
+@pytest.fixture(scope="module")
+def ldap_tessera(slapd, tmp_path_factory):
+    server = start_tessera(tmp_path_factory.mktemp("ldap-cli"), slapd.tessera_env("plain"))
+    yield server
+    server.stop()
+
+
+def admin(server, *args: str) -> subprocess.CompletedProcess:
+    """`tessera admin` with the root credentials in flags and nothing from the environment."""
+    cmd = [str(tessera_binary()), "admin", "--endpoint", server.endpoint,
+           "--access-key", server.access_key, "--secret-key", server.secret_key, *args]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env={"RUST_LOG": "warn"})
+    assert server.secret_key not in run.stdout + run.stderr
+    return run
+
+
+def login(server, user: str, password: str):
+    return LdapIdentityProvider(server.endpoint, user, password).retrieve()
+
+
+def test_attach_by_login_name_and_by_either_dn_spelling(ldap_tessera):
+    frank_escaped = f"uid=frank\\,jr,{PEOPLE_DN}"
+    canonical = f"uid=frank\\2Cjr,{PEOPLE_DN}"
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readonly", "--user", frank_escaped)
+    assert run.returncode == 0, run.stderr
+    # The other spelling names the same DN: detaching through it works.
+    run = admin(ldap_tessera, "--json", "idp", "ldap", "policy", "entities", "--user", canonical)
+    assert run.returncode == 0, run.stderr
+    mappings = json.loads(run.stdout)["userMappings"]
+    assert mappings == [{"user": canonical, "policies": ["readonly"]}]
+    assert login(ldap_tessera, "frank,jr", "frank-secret").access_key.startswith("ASIA")
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "detach", "readonly", "--user", canonical)
+    assert run.returncode == 0, run.stderr
+    with pytest.raises(ValueError) as refused:
+        login(ldap_tessera, "frank,jr", "frank-secret")
+    assert "400" in str(refused.value)
+
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "diagnostics", "--user", "bob")
+    assert run.returncode == 0, run.stderr
+    assert "Attached diagnostics" in run.stdout
+    run = admin(ldap_tessera, "--json", "idp", "ldap", "policy", "entities", "--policy", "diagnostics")
+    entities = json.loads(run.stdout)["policyMappings"]
+    assert entities == [{"policy": "diagnostics", "users": [f"uid=bob,{PEOPLE_DN}"]}]
+    assert login(ldap_tessera, "bob", "bob-secret").access_key.startswith("ASIA")
+
+
+def test_group_mapping_table_and_refusals(ldap_tessera):
+    readers = f"cn=readers,{GROUPS_DN}"
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readonly", "--group", readers)
+    assert run.returncode == 0, run.stderr
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "entities")
+    assert run.returncode == 0, run.stderr
+    assert readers in run.stdout and "readonly" in run.stdout
+
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readonly",
+                "--group", f"cn=ghosts,{GROUPS_DN}")
+    assert run.returncode != 0
+    assert "XMinioAdminInvalidArgument" in run.stderr and "no LDAP group" in run.stderr
+
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "no-such-policy", "--group", readers)
+    assert run.returncode != 0 and "XMinioAdminNoSuchPolicy" in run.stderr
+
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readonly", "--user", "nobody-here")
+    assert run.returncode != 0 and "no LDAP user" in run.stderr
