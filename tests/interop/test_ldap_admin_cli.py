@@ -79,3 +79,23 @@ def test_group_mapping_table_and_refusals(ldap_tessera):
 
     run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readonly", "--user", "nobody-here")
     assert run.returncode != 0 and "no LDAP user" in run.stderr
+
+
+def test_idp_config_shows_the_directory_without_its_password(ldap_tessera, slapd):
+    from helpers import madmin_decrypt, signed_request
+    listed = signed_request(ldap_tessera, "GET", "/minio/admin/v3/idp-config/ldap")
+    assert listed.status_code == 200, listed.text
+    items = json.loads(madmin_decrypt(listed.content, ldap_tessera.secret_key))
+    assert items == [{"type": "ldap", "name": "_", "enabled": True}]
+    one = signed_request(ldap_tessera, "GET", "/minio/admin/v3/idp-config/ldap/_")
+    assert one.status_code == 200, one.text
+    text = madmin_decrypt(one.content, ldap_tessera.secret_key)
+    text = text.decode() if isinstance(text, bytes) else text
+    settings = {i["key"]: i["value"] for i in json.loads(text)}
+    assert settings["server_addr"] == f"127.0.0.1:{slapd.ldap_port}"
+    assert settings["transport"] == "insecure"
+    assert settings["user_dn_search_filter"] == "(uid=%s)"
+    assert "lookup_bind_password" not in settings
+    assert slapd.lookup_password not in text
+    missing = signed_request(ldap_tessera, "GET", "/minio/admin/v3/idp-config/ldap/other")
+    assert missing.status_code == 404

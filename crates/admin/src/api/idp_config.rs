@@ -1,8 +1,11 @@
-//! `idp-config/openid`: the configured OpenID providers, read-only (they come from the
-//! environment): names, role ARNs, client ids, claim names; never a client secret. Listing
-//! answers madmin's `IDPListItem`s, one provider's `idp-config/openid/<name>` its settings.
+//! `idp-config/openid` and `idp-config/ldap`: the configured identity providers, read-only
+//! (they come from the environment): names, role ARNs, client ids, claim names, the LDAP
+//! server and search settings; never a client secret or the lookup password. Listing answers
+//! madmin's `IDPListItem`s, one provider's `idp-config/<type>/<name>` its settings.
 
 use serde::Serialize;
+
+use tessera_idp::ldap::Transport;
 
 use super::{AdminApi, AdminError, AdminRequest, AdminResponse};
 
@@ -57,6 +60,78 @@ pub async fn list(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, A
         })
         .collect();
     api.encrypted(req, &items).await
+}
+
+/// `GET idp-config/ldap`: the one directory, named `_` as MinIO names it.
+pub async fn list_ldap(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse, AdminError> {
+    api.require(req, "admin:ConfigUpdate")?;
+    let items: Vec<ListItem<'_>> = api
+        .ldap
+        .iter()
+        .map(|_| ListItem {
+            kind: "ldap",
+            name: "_",
+            enabled: true,
+            role_arn: None,
+        })
+        .collect();
+    api.encrypted(req, &items).await
+}
+
+/// `GET idp-config/ldap/_`: the directory's settings, without the lookup password.
+pub async fn info_ldap(
+    api: &AdminApi,
+    req: &AdminRequest,
+    name: &str,
+) -> Result<AdminResponse, AdminError> {
+    api.require(req, "admin:ConfigUpdate")?;
+    if name != "_" {
+        return Err(AdminError::NotFound(format!(
+            "no LDAP configuration is named `{name}` (the one directory is `_`)"
+        )));
+    }
+    let config = api.ldap()?.config();
+    let env = |key: &'static str, value: String| Setting {
+        key,
+        value,
+        is_cfg: false,
+        is_env: true,
+    };
+    let transport = match config.transport {
+        Transport::Ldaps => "ldaps",
+        Transport::StartTls => "starttls",
+        Transport::Plain => "insecure",
+    };
+    let mut settings = vec![
+        env("server_addr", config.server_addr.clone()),
+        env("transport", transport.to_owned()),
+        env("lookup_bind_dn", config.lookup_bind_dn.clone()),
+        env(
+            "user_dn_search_base_dn",
+            config.user_dn_search_base_dns.join(";"),
+        ),
+        env(
+            "user_dn_search_filter",
+            config.user_dn_search_filter.clone(),
+        ),
+    ];
+    if let Some(filter) = &config.group_search_filter {
+        settings.push(env(
+            "group_search_base_dn",
+            config.group_search_base_dns.join(";"),
+        ));
+        settings.push(env("group_search_filter", filter.clone()));
+    }
+    if !config.user_dn_attributes.is_empty() {
+        settings.push(env(
+            "user_dn_attributes",
+            config.user_dn_attributes.join(","),
+        ));
+    }
+    if config.tls_skip_verify {
+        settings.push(env("tls_skip_verify", "on".into()));
+    }
+    api.encrypted(req, &settings).await
 }
 
 /// `GET idp-config/openid/<name>`.

@@ -303,6 +303,10 @@ impl AdminApi {
             ("GET", "temporary-account-info") => sts::account_info(self, &req).await,
             ("GET", "tessera/sts/keys") => sts::keys(self, &req),
             ("GET", "idp-config/openid") => idp_config::list(self, &req).await,
+            ("GET", "idp-config/ldap") => idp_config::list_ldap(self, &req).await,
+            ("GET", c) if c.starts_with("idp-config/ldap/") => {
+                idp_config::info_ldap(self, &req, &c["idp-config/ldap/".len()..]).await
+            }
             ("GET", c) if c.starts_with("idp-config/openid/") => {
                 idp_config::info(self, &req, &c["idp-config/openid/".len()..]).await
             }
