@@ -30,6 +30,10 @@ Environment (every MINIO_ name is also read with the prefix TESSERA_, which wins
   TESSERA_STS_DURATION_MIN, _MAX         bounds of STS DurationSeconds (default 900s, 365d)
   MINIO_STS_DURATION                     replaces the lifetime AssumeRole asks for (e.g. 12h)
   TESSERA_CERTS_DIR                      like --certs-dir
+  MINIO_IDENTITY_OPENID_*[_NAME]         OpenID providers (CONFIG_URL, CLIENT_ID, CLAIM_NAME, …)
+  MINIO_IDENTITY_LDAP_*                  the LDAP directory (SERVER_ADDR, LOOKUP_BIND_DN, …;
+                                         TESSERA_IDENTITY_LDAP_CA_FILE, _CONNECT_TIMEOUT,
+                                         _OPERATION_TIMEOUT); README lists them all
   RUST_LOG                               log filter (default: info)";
 
 #[derive(Parser)]
