@@ -152,9 +152,16 @@ impl LookupConnection {
         }
     }
 
-    /// A handle on the bound lookup connection.
+    /// A handle on the bound lookup connection. While one caller dials, the others wait for
+    /// it, at most one operation timeout (a directory that hangs must not queue every login
+    /// behind the previous one's full wait).
     pub(crate) async fn handle(&self, connector: &Connector) -> Result<Ldap, LdapError> {
-        let mut current = self.current.lock().await;
+        let mut current = tokio::time::timeout(connector.operation_timeout, self.current.lock())
+            .await
+            .map_err(|_| LdapError::Timeout {
+                operation: "lookup connection",
+                secs: connector.operation_timeout.as_secs(),
+            })?;
         if let Some(ldap) = current.as_mut()
             && !ldap.is_closed()
         {
@@ -179,8 +186,17 @@ impl LookupConnection {
 
     /// Forgets the connection (after an operation on it failed), so the next use dials anew.
     pub(crate) async fn reset(&self) {
-        if let Some(mut ldap) = self.current.lock().await.take() {
-            let _ = ldap.unbind().await;
+        if let Some(ldap) = self.current.lock().await.take() {
+            close_in_background(ldap);
         }
     }
+}
+
+/// Unbinds `ldap` without waiting for it: a server that hangs must not hold up the caller,
+/// and the unbind itself gives up after a moment (dropping the last handle ends the
+/// connection's task).
+pub(crate) fn close_in_background(mut ldap: Ldap) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(1), ldap.unbind()).await;
+    });
 }

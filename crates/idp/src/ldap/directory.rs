@@ -11,7 +11,7 @@ use ldap3::{Scope, SearchEntry};
 
 use super::LdapError;
 use super::config::LdapConfig;
-use super::connection::{Connector, LookupConnection};
+use super::connection::{Connector, LookupConnection, close_in_background};
 use super::dn::{clip, is_within, normalize_dn};
 use super::filter::fill;
 
@@ -121,9 +121,7 @@ impl LdapDirectory {
             .connector
             .bind(&mut conn, "user bind", &user.dn, password)
             .await;
-        tokio::spawn(async move {
-            let _ = conn.unbind().await;
-        });
+        close_in_background(conn);
         if !bound? {
             return Err(LdapError::LoginFailed);
         }
