@@ -21,6 +21,16 @@ fn now_ms() -> i64 {
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// An identity proved by an outside provider, as a session will carry it.
+struct OutsideIdentity {
+    parent: String,
+    flow: Flow,
+    /// Unix seconds.
+    expires_at: i64,
+    policies: Option<Vec<String>>,
+    claims: BTreeMap<String, Vec<String>>,
+}
+
 impl IamSystem {
     /// Mints temporary credentials acting for `parent` (root or an enabled user) that expire
     /// `lifetime_secs` from now, narrowed by `session_policy` when given. Writes nothing.
@@ -71,18 +81,14 @@ impl IamSystem {
         session_policy: Option<&Policy>,
         revoke_type: Option<String>,
     ) -> IamResult<TemporaryCredentials> {
-        let claims = SessionClaims {
-            access_key: String::new(),
+        let identity = OutsideIdentity {
             parent,
             flow,
-            issued_ms: now_ms(),
-            exp: expires_at,
-            session_policy: session_policy.map(Policy::to_canonical_json),
-            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            expires_at,
             policies: Some(policies),
             claims,
         };
-        self.mint_session(claims, session_policy)
+        self.mint_outside(identity, session_policy, revoke_type)
     }
 
     /// Mints temporary credentials for an LDAP user: `user_dn` (canonical) is the parent, and
@@ -95,16 +101,32 @@ impl IamSystem {
         session_policy: Option<&Policy>,
         revoke_type: Option<String>,
     ) -> IamResult<TemporaryCredentials> {
-        let claims = SessionClaims {
-            access_key: String::new(),
+        let identity = OutsideIdentity {
             parent: user_dn,
             flow: Flow::Ldap,
-            issued_ms: now_ms(),
-            exp: expires_at,
-            session_policy: session_policy.map(Policy::to_canonical_json),
-            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            expires_at,
             policies: None,
             claims,
+        };
+        self.mint_outside(identity, session_policy, revoke_type)
+    }
+
+    fn mint_outside(
+        &self,
+        identity: OutsideIdentity,
+        session_policy: Option<&Policy>,
+        revoke_type: Option<String>,
+    ) -> IamResult<TemporaryCredentials> {
+        let claims = SessionClaims {
+            access_key: String::new(),
+            parent: identity.parent,
+            flow: identity.flow,
+            issued_ms: now_ms(),
+            exp: identity.expires_at,
+            session_policy: session_policy.map(Policy::to_canonical_json),
+            revoke_type: revoke_type.filter(|t| !t.is_empty()),
+            policies: identity.policies,
+            claims: identity.claims,
         };
         self.mint_session(claims, session_policy)
     }

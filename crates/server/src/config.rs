@@ -14,6 +14,45 @@ pub fn env(name: &str) -> Option<String> {
     get(format!("TESSERA_{name}")).or_else(|| get(format!("MINIO_{name}")))
 }
 
+/// The settings of one identity subsystem (`OPENID`, `LDAP`) among `vars`: for each variable
+/// named `MINIO_IDENTITY_<SUBSYSTEM>_<rest>` or `TESSERA_IDENTITY_<SUBSYSTEM>_<rest>`, `key(rest)`
+/// names the setting it is (or says why not); where both prefixes set one, `TESSERA_` wins.
+pub fn identity_settings<K: Ord>(
+    vars: impl IntoIterator<Item = (String, String)>,
+    subsystem: &str,
+    mut key: impl FnMut(&str, &str) -> anyhow::Result<K>,
+) -> anyhow::Result<std::collections::BTreeMap<K, String>> {
+    let tessera_prefix = format!("TESSERA_IDENTITY_{subsystem}_");
+    let minio_prefix = format!("MINIO_IDENTITY_{subsystem}_");
+    // setting -> (value, from TESSERA_)
+    let mut found = std::collections::BTreeMap::new();
+    for (var, value) in vars {
+        let (rest, tessera) = if let Some(r) = var.strip_prefix(&tessera_prefix) {
+            (r, true)
+        } else if let Some(r) = var.strip_prefix(&minio_prefix) {
+            (r, false)
+        } else {
+            continue;
+        };
+        let slot = found
+            .entry(key(rest, &var)?)
+            .or_insert((String::new(), false));
+        if tessera || !slot.1 {
+            *slot = (value, tessera);
+        }
+    }
+    Ok(found.into_iter().map(|(k, (v, _))| (k, v)).collect())
+}
+
+/// `(name, value)` pairs as an environment, for tests.
+#[cfg(test)]
+pub fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// The `[server]` section of the TOML file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

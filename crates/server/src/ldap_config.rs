@@ -2,15 +2,13 @@
 //! also as `TESSERA_IDENTITY_LDAP_…`, which wins) plus Tessera's `CA_FILE`, `CONNECT_TIMEOUT`
 //! and `OPERATION_TIMEOUT`. LDAP is on when `SERVER_ADDR` is set (and `ENABLE` is not off).
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, bail};
 use tessera_idp::ldap::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, LdapConfig, Transport, split_base_dns,
 };
 use zeroize::Zeroizing;
 
-use crate::config::parse_duration;
+use crate::config::{identity_settings, parse_duration};
 
 /// The keys read, longest first (none is a prefix of another's name, but keep it that way).
 const KEYS: &[&str] = &[
@@ -37,28 +35,15 @@ const KEYS: &[&str] = &[
 pub fn ldap_config(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> anyhow::Result<Option<LdapConfig>> {
-    // key -> (value, from TESSERA_)
-    let mut found: BTreeMap<&'static str, (String, bool)> = BTreeMap::new();
-    for (var, value) in vars {
-        let (key, tessera) = if let Some(k) = var.strip_prefix("TESSERA_IDENTITY_LDAP_") {
-            (k, true)
-        } else if let Some(k) = var.strip_prefix("MINIO_IDENTITY_LDAP_") {
-            (k, false)
-        } else {
-            continue;
-        };
-        let Some(key) = KEYS.iter().find(|k| **k == key) else {
-            bail!("{var} is not an LDAP setting (known: {})", KEYS.join(", "));
-        };
-        let slot = found.entry(key).or_insert((String::new(), false));
-        if tessera || !slot.1 {
-            *slot = (value, tessera);
-        }
-    }
+    let found = identity_settings(vars, "LDAP", |rest, var| {
+        KEYS.iter().copied().find(|k| *k == rest).ok_or_else(|| {
+            anyhow::anyhow!("{var} is not an LDAP setting (known: {})", KEYS.join(", "))
+        })
+    })?;
     let get = |k: &str| {
         found
             .get(k)
-            .map(|(v, _)| v.trim().to_owned())
+            .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
     let switch = |k: &str| -> anyhow::Result<bool> {
@@ -100,7 +85,7 @@ pub fn ldap_config(
         lookup_bind_password: Zeroizing::new(
             found
                 .get("LOOKUP_BIND_PASSWORD")
-                .map(|(v, _)| v.clone())
+                .cloned()
                 .unwrap_or_default(),
         ),
         user_dn_search_base_dns: split_base_dns(&get("USER_DN_SEARCH_BASE_DN").unwrap_or_default()),
@@ -128,13 +113,7 @@ pub fn ldap_config(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::config::vars;
 
     #[test]
     fn minio_names_with_tessera_winning() {

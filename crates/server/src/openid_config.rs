@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use tessera_idp::openid::{DEFAULT_CLAIM_NAME, OpenIdConfig};
 
+use crate::config::identity_settings;
+
 /// The keys read per provider, longest first so that `CLAIM_NAME` is not taken for a `CLAIM`
 /// key with a `NAME` suffix.
 const KEYS: &[&str] = &[
@@ -28,38 +30,27 @@ const KEYS: &[&str] = &[
 pub fn openid_configs(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> anyhow::Result<Vec<OpenIdConfig>> {
-    // (provider name, key) -> (value, from TESSERA_)
-    let mut found: BTreeMap<(String, &'static str), (String, bool)> = BTreeMap::new();
-    for (var, value) in vars {
-        let (rest, tessera) = if let Some(r) = var.strip_prefix("TESSERA_IDENTITY_OPENID_") {
-            (r, true)
-        } else if let Some(r) = var.strip_prefix("MINIO_IDENTITY_OPENID_") {
-            (r, false)
-        } else {
-            continue;
-        };
-        let Some((key, name)) = KEYS.iter().find_map(|k| {
-            if rest == *k {
-                Some((*k, String::new()))
-            } else {
-                rest.strip_prefix(k)
-                    .and_then(|n| n.strip_prefix('_'))
-                    .filter(|n| !n.is_empty())
-                    .map(|n| (*k, n.to_ascii_lowercase()))
-            }
-        }) else {
-            bail!(
-                "{var} is not a setting of an OpenID provider (known: {})",
-                KEYS.join(", ")
-            );
-        };
-        let slot = found.entry((name, key)).or_insert((String::new(), false));
-        if tessera || !slot.1 {
-            *slot = (value, tessera);
-        }
-    }
+    let found = identity_settings(vars, "OPENID", |rest, var| {
+        KEYS.iter()
+            .find_map(|k| {
+                if rest == *k {
+                    Some((String::new(), *k))
+                } else {
+                    rest.strip_prefix(k)
+                        .and_then(|n| n.strip_prefix('_'))
+                        .filter(|n| !n.is_empty())
+                        .map(|n| (n.to_ascii_lowercase(), *k))
+                }
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{var} is not a setting of an OpenID provider (known: {})",
+                    KEYS.join(", ")
+                )
+            })
+    })?;
     let mut by_name: BTreeMap<String, BTreeMap<&str, String>> = BTreeMap::new();
-    for ((name, key), (value, _)) in found {
+    for ((name, key), value) in found {
         by_name.entry(name).or_default().insert(key, value);
     }
     let mut configs = Vec::new();
@@ -127,13 +118,7 @@ pub fn openid_configs(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::config::vars;
 
     #[test]
     fn default_and_named_providers_with_tessera_winning() {

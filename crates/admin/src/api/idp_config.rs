@@ -41,6 +41,16 @@ struct Setting {
     is_env: bool,
 }
 
+/// A setting that came from the environment (all of them do).
+fn env(key: &'static str, value: String) -> Setting {
+    Setting {
+        key,
+        value,
+        is_cfg: false,
+        is_env: true,
+    }
+}
+
 /// MinIO names the default provider `_`.
 fn display_name(name: &str) -> &str {
     if name.is_empty() { "_" } else { name }
@@ -91,12 +101,6 @@ pub async fn info_ldap(
         )));
     }
     let config = api.ldap()?.config();
-    let env = |key: &'static str, value: String| Setting {
-        key,
-        value,
-        is_cfg: false,
-        is_env: true,
-    };
     let transport = match config.transport {
         Transport::Ldaps => "ldaps",
         Transport::StartTls => "starttls",
@@ -147,12 +151,6 @@ pub async fn info(
         .iter()
         .find(|p| p.name == wanted)
         .ok_or_else(|| AdminError::NotFound(format!("no OpenID provider is named `{name}`")))?;
-    let env = |key: &'static str, value: String| Setting {
-        key,
-        value,
-        is_cfg: false,
-        is_env: true,
-    };
     let mut settings = vec![
         env("config_url", p.config_url.clone()),
         env("client_id", p.client_id.clone()),
