@@ -67,6 +67,9 @@ pub struct ServerArgs {
     pub dir: PathBuf,
 }
 
+/// The log target held at `info` because its debug lines carry secrets.
+const SECRET_BEARING_LOGS: &str = "s3s::service=info";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Log lines (one per request) are written by a background thread, so a slow or busy stderr
@@ -74,11 +77,15 @@ fn main() -> ExitCode {
     let (log_writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stderr());
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off"));
+    // s3s logs every request whole at debug, query string included: LDAP passwords, session
+    // tokens, presigned signatures. That target stays at info whatever RUST_LOG asks.
+    if let Ok(directive) = SECRET_BEARING_LOGS.parse() {
+        filter = filter.add_directive(directive);
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off")),
-        )
+        .with_env_filter(filter)
         .with_writer(log_writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
