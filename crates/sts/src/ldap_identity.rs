@@ -55,10 +55,14 @@ pub(crate) async fn assume_role_with_ldap_identity(
         .ldap_policy_names(&identity.user_dn, &identity.groups)
         .is_empty()
     {
+        let groups = if identity.groups.is_empty() {
+            "(the user is in no group)".to_owned()
+        } else {
+            format!("`{}`", identity.groups.join("`,`"))
+        };
         return Err(StsError::invalid(format!(
-            "expecting a policy to be set for user `{}` or one of their groups: `{}` - rejecting this request (attach one with `tessera admin idp ldap policy attach`)",
+            "expecting a policy to be set for user `{}` or one of their groups: {groups} - rejecting this request (attach one with `tessera admin idp ldap policy attach`)",
             identity.user_dn,
-            identity.groups.join("`,`")
         )));
     }
     let mut claims = BTreeMap::new();
