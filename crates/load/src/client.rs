@@ -335,8 +335,18 @@ pub fn web_identity_form(token: &str) -> Bytes {
     ))
 }
 
-/// An unsigned form POST to `/` (STS AssumeRoleWithWebIdentity needs no signature: the token
-/// is the proof).
+/// The form body of an STS AssumeRoleWithLDAPIdentity call for `username` and `password`
+/// (no `DurationSeconds`: the server's default lifetime).
+pub fn ldap_identity_form(username: &str, password: &str) -> Bytes {
+    Bytes::from(format!(
+        "Action=AssumeRoleWithLDAPIdentity&Version=2011-06-15&LDAPUsername={}&LDAPPassword={}",
+        sigv4::uri_encode(username, false),
+        sigv4::uri_encode(password, false)
+    ))
+}
+
+/// An unsigned form POST to `/` (STS AssumeRoleWithWebIdentity and AssumeRoleWithLDAPIdentity
+/// need no signature: the token or the password is the proof).
 pub fn unsigned_form_post(endpoint: &Endpoint, form: Bytes) -> Result<Request<Full<Bytes>>> {
     Request::builder()
         .method(Method::POST)
@@ -515,6 +525,19 @@ mod tests {
         assert!(h.get(header::AUTHORIZATION).is_none());
         // Anything outside the JWT alphabet would be percent-encoded.
         assert!(web_identity_form("a+b").ends_with(b"WebIdentityToken=a%2Bb"));
+    }
+
+    #[test]
+    fn ldap_identity_is_a_form_with_the_login_percent_encoded() {
+        assert_eq!(
+            &ldap_identity_form("alice", "alice-secret")[..],
+            b"Action=AssumeRoleWithLDAPIdentity&Version=2011-06-15&LDAPUsername=alice\
+              &LDAPPassword=alice-secret"
+        );
+        assert!(
+            ldap_identity_form("frank,jr", "a&b=c d")
+                .ends_with(b"LDAPUsername=frank%2Cjr&LDAPPassword=a%26b%3Dc%20d")
+        );
     }
 
     #[test]

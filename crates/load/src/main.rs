@@ -4,8 +4,9 @@
 //! for STS AssumeRole, as the floor of any request), the disk's fsync ceiling for the PUTs,
 //! interleaved slices of another identity for the IAM-user and temporary-credential GETs, and
 //! RSA-2048 signature verifications on all cores for STS AssumeRoleWithWebIdentity (whose
-//! tokens come from an OpenID issuer inside this tool, see `issuer`). Prints a markdown table
-//! and the ratios; optionally JSON.
+//! tokens come from an OpenID issuer inside this tool, see `issuer`), and the same LDAP login
+//! done directly with ldap3 for STS AssumeRoleWithLDAPIdentity (against a slapd this tool runs,
+//! see `directory` and `ldap_direct`). Prints a markdown table and the ratios; optionally JSON.
 //!
 //! This file owns the command line and the order of the runs; the HTTP client, the load
 //! loops, the baselines, the spawned target and the report live in their modules, and the
@@ -15,7 +16,9 @@
 
 mod baseline;
 mod client;
+mod directory;
 mod issuer;
+mod ldap_direct;
 mod report;
 mod scenarios;
 mod server_thread;
@@ -31,10 +34,12 @@ use clap::{ArgGroup, Parser};
 
 use crate::baseline::HyperBaseline;
 use crate::client::{Endpoint, S3Client};
+use crate::directory::Slapd;
 use crate::issuer::Issuer;
+use crate::ldap_direct::DirectLogin;
 use crate::report::{
     AS_ROOT, AS_USER, FSYNC, FileCheck, HYPER, HYPER_GET4K, INTERLEAVED_ROUNDS, JwksCheck,
-    RSA_VERIFY_LIMIT, Report, RunInfo, TARGET,
+    LDAP_DIRECT, RSA_VERIFY_LIMIT, Report, RunInfo, TARGET,
 };
 use crate::scenarios::{
     Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
@@ -100,7 +105,11 @@ struct Cli {
     /// after each run; counts the issuer's JWKS requests during each run; --spawn only, the
     /// spawned server is pointed at the issuer; with --baseline-only just the verifications);
     /// get4k-aa (root's GET interleaved with itself: the noise floor of the interleaved
-    /// ratios, which should be 1).
+    /// ratios, which should be 1); ldap (unsigned STS AssumeRoleWithLDAPIdentity as alice and
+    /// bob, round-robin, against a slapd this tool starts from tests/ldap on 127.0.0.1, vs the
+    /// same search, user bind and group search done directly with ldap3 right after each run;
+    /// --spawn only, the spawned server is pointed at that slapd and the readers group mapped
+    /// to readonly; with --baseline-only just the direct logins).
     #[arg(long, value_delimiter = ',', default_value = "get4k,put4k,get1m")]
     scenarios: Vec<Scenario>,
     /// Also write the results as JSON to this file.
@@ -163,6 +172,15 @@ impl Plan {
                  MINIO_IDENTITY_OPENID_CONFIG_URL and MINIO_IDENTITY_OPENID_CLIENT_ID)"
             );
         }
+        if cli.endpoint.is_some() && scenarios.contains(&Scenario::Ldap) {
+            bail!(
+                "the ldap scenario is not available with --endpoint: it needs a server \
+                 configured to log users in against the slapd this tool starts (from \
+                 tests/ldap, on a free 127.0.0.1 port), so use --spawn PATH (the tool then \
+                 starts slapd, and the server with MINIO_IDENTITY_LDAP_SERVER_ADDR and the other \
+                 MINIO_IDENTITY_LDAP_* settings)"
+            );
+        }
         if !(cli.seconds > 0.0 && cli.seconds <= MAX_SECONDS) {
             bail!("--seconds must be more than 0 and at most {MAX_SECONDS}");
         }
@@ -215,7 +233,29 @@ async fn run(cli: Cli) -> Result<()> {
     } else {
         None
     };
-    let server_env = issuer.as_ref().map(Issuer::server_env).unwrap_or_default();
+    // The LDAP directory of `ldap`, likewise started before the server that uses it; stopped
+    // on every path below, and by its Drop on any other.
+    let slapd = if plan.wants(Scenario::Ldap) {
+        eprintln!("starting slapd (tests/ldap) …");
+        match Slapd::start(&work_parent).await {
+            Ok(slapd) => {
+                eprintln!(
+                    "slapd at {} (pid {})",
+                    slapd.url(),
+                    slapd.pid().unwrap_or_default()
+                );
+                Some(slapd)
+            }
+            Err(e) => {
+                stop_issuer(issuer).await;
+                return Err(e.context("starting slapd for the ldap scenario"));
+            }
+        }
+    } else {
+        None
+    };
+    let mut server_env = issuer.as_ref().map(Issuer::server_env).unwrap_or_default();
+    server_env.extend(slapd.as_ref().map(Slapd::server_env).unwrap_or_default());
 
     // The server under test, if any, and where the fsync ceiling writes.
     let mut spawned: Option<SpawnedServer> = None;
@@ -234,6 +274,7 @@ async fn run(cli: Cli) -> Result<()> {
         let server = match SpawnedServer::start(binary, &work_parent, &server_env).await {
             Ok(server) => server,
             Err(e) => {
+                stop_slapd(slapd).await;
                 stop_issuer(issuer).await;
                 return Err(e);
             }
@@ -276,11 +317,13 @@ async fn run(cli: Cli) -> Result<()> {
         &scratch_parent,
         iam_store.as_deref(),
         issuer.as_ref(),
+        slapd.as_ref(),
     )
     .await;
     if let Some(server) = spawned {
         server.stop().await;
     }
+    stop_slapd(slapd).await;
     stop_issuer(issuer).await;
     let Measured {
         results,
@@ -320,6 +363,13 @@ async fn stop_issuer(issuer: Option<Issuer>) {
     }
 }
 
+/// Stopping slapd waits for it; keep that off the async workers.
+async fn stop_slapd(slapd: Option<Slapd>) {
+    if let Some(slapd) = slapd {
+        let _ = tokio::task::spawn_blocking(move || slapd.stop()).await;
+    }
+}
+
 /// What `measure` found.
 struct Measured {
     results: Vec<Measurement>,
@@ -332,7 +382,9 @@ struct Measured {
 /// concurrency, so that drift on a noisy machine hits both sides of each ratio alike.
 /// `iam_store` (a spawned server's identity store file) is fingerprinted right before and
 /// right after each `assume-role` run; `issuer` (the tool's OpenID issuer, when `web-identity`
-/// is chosen) mints the tokens and counts the JWKS fetches around each `web-identity` run.
+/// is chosen) mints the tokens and counts the JWKS fetches around each `web-identity` run;
+/// `slapd` (the tool's directory, when `ldap` is chosen) is what the direct logins of `ldap`
+/// dial.
 async fn measure(
     plan: &Plan,
     s3: Option<&S3Client>,
@@ -340,6 +392,7 @@ async fn measure(
     scratch_parent: &Path,
     iam_store: Option<&Path>,
     issuer: Option<&Issuer>,
+    slapd: Option<&Slapd>,
 ) -> Result<Measured> {
     let hyper = if plan.wants(Scenario::Get4k)
         || plan.wants(Scenario::Get1m)
@@ -421,6 +474,43 @@ async fn measure(
                 issuer.jwks_requests()
             );
         }
+        // `ldap`: the readers group mapped to readonly and one login through the server, then
+        // the baseline's lookup connection and one direct login, so that a refusal fails here
+        // with its reason.
+        if let (Some(s3), true) = (s3, plan.wants(Scenario::Ldap)) {
+            let attached = target::attach_ldap_group_policy(
+                s3,
+                directory::READERS_POLICY,
+                directory::READERS_DN,
+            )
+            .await
+            .context("mapping the LDAP readers group to a policy")?;
+            let (user, password) = directory::USERS[0];
+            let issued = target::assume_role_with_ldap_identity(s3.endpoint(), user, password)
+                .await
+                .context("checking AssumeRoleWithLDAPIdentity")?;
+            eprintln!(
+                "policies {attached:?} attached to {}; LDAP credentials {} for `{user}`, \
+                 expiring {}",
+                directory::READERS_DN,
+                issued.credentials.access_key(),
+                issued.expiration
+            );
+        }
+        let direct_login = match slapd {
+            Some(slapd) if plan.wants(Scenario::Ldap) => {
+                let login = DirectLogin::connect(&slapd.url())
+                    .await
+                    .context("the lookup connection of the direct LDAP logins")?;
+                let (user, password) = directory::USERS[0];
+                login
+                    .login(user, password)
+                    .await
+                    .with_context(|| format!("a direct LDAP login as `{user}`"))?;
+                Some(Arc::new(login))
+            }
+            _ => None,
+        };
         // The user's temporary credentials of `get4k-temp`, from one AssumeRole.
         let temp_s3 = match &user_s3 {
             Some(user) if plan.wants(Scenario::Get4kTemp) => Some(
@@ -504,6 +594,24 @@ async fn measure(
                         let after = issuer.jwks_requests();
                         jwks_checks.push(JwksCheck::new(scenario, c, before, after));
                         results.push(m);
+                    }
+                    (Some(s3), Scenario::Ldap, _) => {
+                        eprintln!(
+                            "{TARGET} {scenario} c={c} ({} users, round-robin) …",
+                            directory::USERS.len()
+                        );
+                        let op = ldap_identity_op(s3.endpoint());
+                        results.push(
+                            scenarios::run_http(
+                                TARGET,
+                                scenario,
+                                s3.endpoint(),
+                                c,
+                                plan.bounds,
+                                op,
+                            )
+                            .await,
+                        );
                     }
                     (Some(s3), Scenario::Get4kUser, Some(user)) => {
                         // Compared with root's GET of the same size, interleaved.
@@ -592,6 +700,13 @@ async fn measure(
                             baseline::rsa_verify_limit(check.clone(), cpus, c, plan.bounds).await?,
                         );
                     }
+                    (Scenario::Ldap, _, _) => {
+                        let Some(login) = &direct_login else {
+                            bail!("{scenario} needs the tool's slapd");
+                        };
+                        eprintln!("{LDAP_DIRECT} (for {scenario}) c={c} …");
+                        results.push(ldap_direct::measure(login.clone(), c, plan.bounds).await);
+                    }
                     (Scenario::Put4k, _, Some(dir)) => {
                         eprintln!("{FSYNC} {scenario} c={c} …");
                         results.push(baseline::fsync_ceiling(dir.path(), c, plan.bounds).await?);
@@ -599,6 +714,9 @@ async fn measure(
                     _ => {}
                 }
             }
+        }
+        if let Some(login) = direct_login.and_then(Arc::into_inner) {
+            login.close().await;
         }
         Ok((results, file_checks, jwks_checks))
     }
@@ -664,6 +782,10 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
         Scenario::WebIdentity => Arc::new(|_| {
             bail!("web-identity requests are built from the issuer's tokens (web_identity_op)")
         }),
+        // Unsigned: see `ldap_identity_op`.
+        Scenario::Ldap => Arc::new(|_| {
+            bail!("ldap requests are unsigned logins of the directory's users (ldap_identity_op)")
+        }),
         Scenario::Put4k => {
             let body = scenarios::body_of(SIZE_4K);
             Arc::new(move |seq| {
@@ -678,17 +800,36 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
     }
 }
 
-/// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin (the forms are
-/// built once; each request only clones one).
+/// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin.
 fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeOp {
-    let forms: Arc<[bytes::Bytes]> = tokens
-        .iter()
-        .map(|t| client::web_identity_form(t))
-        .collect();
+    form_post_op(
+        endpoint,
+        tokens
+            .iter()
+            .map(|t| client::web_identity_form(t))
+            .collect(),
+    )
+}
+
+/// Unsigned AssumeRoleWithLDAPIdentity form POSTs, the directory's benchmark users
+/// round-robin.
+fn ldap_identity_op(endpoint: &Endpoint) -> MakeOp {
+    form_post_op(
+        endpoint,
+        directory::USERS
+            .iter()
+            .map(|(user, password)| client::ldap_identity_form(user, password))
+            .collect(),
+    )
+}
+
+/// Unsigned STS form POSTs sending `forms` round-robin (built once; each request only clones
+/// one), each answered with temporary credentials.
+fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeOp {
     let endpoint = endpoint.clone();
     Arc::new(move |seq| {
         let Some(form) = forms.get((seq % forms.len().max(1) as u64) as usize) else {
-            bail!("no web identity token to send");
+            bail!("no STS form to send");
         };
         Ok(HttpOp {
             request: client::unsigned_form_post(&endpoint, form.clone())?,
@@ -754,6 +895,58 @@ mod tests {
         assert_ne!(body_of(0), body_of(1));
         assert!(web_identity_op(&endpoint, &[])(0).is_err());
         assert!(make_op_of_web_identity_fails());
+    }
+
+    #[test]
+    fn ldap_is_refused_with_an_endpoint_and_accepted_with_spawn_or_baseline_only() {
+        let why = plan(&[
+            "--endpoint",
+            "http://127.0.0.1:9000",
+            "--access-key",
+            "a",
+            "--secret-key",
+            "b",
+            "--scenarios",
+            "ldap",
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            why.contains("ldap scenario is not available with --endpoint"),
+            "{why}"
+        );
+        assert!(why.contains("--spawn"), "{why}");
+        assert!(why.contains("MINIO_IDENTITY_LDAP_SERVER_ADDR"), "{why}");
+        let p = plan(&["--spawn", "x", "--scenarios", "ldap,get4k,ldap"])
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(p.scenarios, [Scenario::Ldap, Scenario::Get4k]);
+        assert!(plan(&["--baseline-only", "--scenarios", "ldap"]).is_ok());
+    }
+
+    #[test]
+    fn ldap_requests_alternate_alice_and_bob() {
+        let endpoint = Endpoint::loopback(9000);
+        let op = ldap_identity_op(&endpoint);
+        let body_of = |seq| {
+            let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
+            assert_eq!(o.request.uri().path(), "/");
+            assert!(
+                o.request
+                    .headers()
+                    .get(http::header::AUTHORIZATION)
+                    .is_none()
+            );
+            format!("{:?}", o.request.body())
+        };
+        assert!(body_of(0).contains("LDAPUsername=alice&LDAPPassword=alice-secret"));
+        assert!(body_of(1).contains("LDAPUsername=bob&LDAPPassword=bob-secret"));
+        assert_eq!(body_of(2), body_of(0));
+        assert_eq!(body_of(3), body_of(1));
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let s3 = S3Client::new(endpoint, creds, "us-east-1", "b");
+        assert!(make_op(&s3, Scenario::Ldap, 1)(0).is_err());
     }
 
     fn make_op_of_web_identity_fails() -> bool {

@@ -31,6 +31,12 @@ pub const RSA_VERIFY_LIMIT: &str = "rsa2048-verify-limit";
 pub const WEB_IDENTITY_RATIO: &str = "tessera web-identity / RSA-2048 verifications on all cores";
 /// The issue's target for [`WEB_IDENTITY_RATIO`]: at least this fraction of the crypto limit.
 pub const WEB_IDENTITY_TARGET: f64 = 0.35;
+/// The `ldap` scenario's directory work done directly with ldap3, no HTTP (see `ldap_direct`).
+pub const LDAP_DIRECT: &str = "ldap-direct";
+/// The ratio of `ldap`.
+pub const LDAP_RATIO: &str = "tessera ldap / ldap3 direct (search + bind + group search)";
+/// The issue's target for [`LDAP_RATIO`].
+pub const LDAP_TARGET: f64 = 0.6;
 
 /// Conditions of the run, printed above the table.
 #[derive(Clone, Debug, Serialize)]
@@ -246,6 +252,16 @@ impl Report {
                  web-identity run of the same conc; its req/s are verifications/s."
             );
         }
+        if self.results.iter().any(|m| m.target == LDAP_DIRECT) {
+            let _ = writeln!(
+                out,
+                "\n{LDAP_DIRECT}: the directory work of one AssumeRoleWithLDAPIdentity done with \
+                 ldap3 0.12.1 (Tessera's library) and no HTTP, right after the ldap run of the \
+                 same conc: a search for (uid=…) on one shared lookup connection, a fresh \
+                 connection with the user's simple bind and unbind, the group search; its req/s \
+                 are logins/s."
+            );
+        }
         let errors: Vec<_> = self
             .results
             .iter()
@@ -273,22 +289,32 @@ impl Report {
                 q.name, q.metric, q.concurrency
             );
         }
-        let web_identity: Vec<String> = self
-            .ratios
-            .iter()
-            .filter(|q| q.name == WEB_IDENTITY_RATIO)
-            .map(|q| match q.value {
-                Some(v) if v >= WEB_IDENTITY_TARGET => format!("c={}: {v:.3} met", q.concurrency),
-                Some(v) => format!("c={}: {v:.3} NOT met", q.concurrency),
-                None => format!("c={}: n/a", q.concurrency),
-            })
-            .collect();
-        if !web_identity.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nweb-identity target: ≥ {WEB_IDENTITY_TARGET} of the RSA-2048 limit; {}",
-                web_identity.join("; ")
-            );
+        for (label, ratio_name, target, of_what) in [
+            (
+                "web-identity",
+                WEB_IDENTITY_RATIO,
+                WEB_IDENTITY_TARGET,
+                "of the RSA-2048 limit",
+            ),
+            ("ldap", LDAP_RATIO, LDAP_TARGET, "of ldap3 direct"),
+        ] {
+            let verdicts: Vec<String> = self
+                .ratios
+                .iter()
+                .filter(|q| q.name == ratio_name)
+                .map(|q| match q.value {
+                    Some(v) if v >= target => format!("c={}: {v:.3} met", q.concurrency),
+                    Some(v) => format!("c={}: {v:.3} NOT met", q.concurrency),
+                    None => format!("c={}: n/a", q.concurrency),
+                })
+                .collect();
+            if !verdicts.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n{label} target: ≥ {target} {of_what}; {}",
+                    verdicts.join("; ")
+                );
+            }
         }
         if !self.file_checks.is_empty() {
             out.push_str(
@@ -397,6 +423,13 @@ fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
                 m.ops_per_sec
             }),
         });
+        out.push(Ratio {
+            name: LDAP_RATIO,
+            scenario: Scenario::Ldap,
+            metric: "req/s",
+            concurrency: c,
+            value: ratio(results, LDAP_DIRECT, Scenario::Ldap, c, |m| m.ops_per_sec),
+        });
     }
     out
 }
@@ -436,7 +469,7 @@ mod tests {
             m(AS_ROOT, Scenario::Get4kAa, 16, 500.0, 0.0),
         ];
         let r = ratios(&results, &[16, 64]);
-        assert_eq!(r.len(), 16);
+        assert_eq!(r.len(), 18);
         assert_eq!(r[0].value, Some(0.5));
         assert_eq!(r[1].value, None);
         assert_eq!(r[2].value, Some(0.5));
@@ -444,8 +477,8 @@ mod tests {
         assert_eq!(r[3].value, Some(0.95));
         assert_eq!(r[4].name, "tessera get4k as root / as root (noise floor)");
         assert_eq!(r[4].value, Some(1.02));
-        assert_eq!(r[8].value, None);
-        assert_eq!(r[11].value, None, "no user run at 64");
+        assert_eq!(r[9].value, None);
+        assert_eq!(r[12].value, None, "no user run at 64");
     }
 
     #[test]
@@ -551,6 +584,57 @@ mod tests {
         assert_eq!(json["results"][0]["threads"], serde_json::Value::Null);
         assert_eq!(json["results"][1]["threads"], serde_json::json!(8));
         assert!(json.get("jwks_checks").is_none());
+    }
+
+    #[test]
+    fn ldap_is_compared_with_ldap3_direct_of_its_own_run() {
+        let results = vec![
+            m(TARGET, Scenario::Ldap, 16, 1400.0, 0.0),
+            m(LDAP_DIRECT, Scenario::Ldap, 16, 2000.0, 0.0),
+            m(TARGET, Scenario::Ldap, 64, 1000.0, 0.0),
+            m(LDAP_DIRECT, Scenario::Ldap, 64, 2000.0, 0.0),
+            // Another scenario's baseline does not stand in for it.
+            m(RSA_VERIFY_LIMIT, Scenario::WebIdentity, 16, 1.0, 0.0),
+        ];
+        let report = Report::new(
+            run_info(),
+            results,
+            &[Scenario::Ldap],
+            &[16, 64, 128],
+            Vec::new(),
+        );
+        let values: Vec<_> = report
+            .ratios
+            .iter()
+            .map(|q| (q.name, q.metric, q.concurrency, q.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (LDAP_RATIO, "req/s", 16, Some(0.7)),
+                (LDAP_RATIO, "req/s", 64, Some(0.5)),
+                (LDAP_RATIO, "req/s", 128, None),
+            ]
+        );
+        let text = report.markdown();
+        assert!(text.contains(
+            "| tessera ldap / ldap3 direct (search + bind + group search) | req/s | 16 | 0.700 |"
+        ));
+        assert!(text.contains("| ldap-direct | ldap | 64 | 10 | 0 | 2000 |"));
+        assert!(
+            text.contains("ldap-direct: the directory work of one"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ldap target: ≥ 0.6 of ldap3 direct; c=16: 0.700 met; c=64: 0.500 NOT met; \
+                 c=128: n/a"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("web-identity target"), "{text}");
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["ratios"][0]["scenario"], serde_json::json!("ldap"));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! (requests/s, p50/p99 latency, bytes/s, errors).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -51,6 +53,10 @@ pub enum Scenario {
     /// noise floor of the interleaved comparisons (its ratio should be 1).
     #[serde(rename = "get4k-aa")]
     Get4kAa,
+    /// STS AssumeRoleWithLDAPIdentity, unsigned, against a slapd this tool runs (`--spawn`
+    /// only); compared with the same directory work done directly with ldap3, no HTTP,
+    /// measured right after it (`ldap-direct`).
+    Ldap,
 }
 
 impl Scenario {
@@ -64,6 +70,7 @@ impl Scenario {
             Scenario::Get4kTemp => "get4k-temp",
             Scenario::WebIdentity => "web-identity",
             Scenario::Get4kAa => "get4k-aa",
+            Scenario::Ldap => "ldap",
         }
     }
 }
@@ -86,9 +93,10 @@ impl FromStr for Scenario {
             "get4k-temp" => Ok(Scenario::Get4kTemp),
             "get4k-aa" => Ok(Scenario::Get4kAa),
             "web-identity" => Ok(Scenario::WebIdentity),
+            "ldap" => Ok(Scenario::Ldap),
             other => bail!(
                 "unknown scenario `{other}`; choose from get4k, put4k, get1m, get4k-user, \
-                 assume-role, get4k-temp, web-identity, get4k-aa"
+                 assume-role, get4k-temp, web-identity, get4k-aa, ldap"
             ),
         }
     }
@@ -445,6 +453,56 @@ async fn http_step(
     }
 }
 
+/// One operation of an async closed loop: the future of the operation with the given sequence
+/// number, resolving to the bytes it moved.
+pub type AsyncOp =
+    Arc<dyn Fn(u64) -> Pin<Box<dyn Future<Output = Result<u64>> + Send>> + Send + Sync>;
+
+/// Closed-loop async load without HTTP: `concurrency` tasks on the tool's runtime, each running
+/// `op` until a bound is reached; an operation slower than `bounds.op_timeout` counts as an
+/// error.
+pub async fn run_async(
+    target: &str,
+    scenario: Scenario,
+    concurrency: usize,
+    bounds: Bounds,
+    op: AsyncOp,
+) -> Measurement {
+    let budget = Arc::new(Budget::new(bounds.max_requests));
+    let ready = Arc::new(Barrier::new(concurrency + 1));
+    let go = Arc::new(Barrier::new(concurrency + 1));
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (budget, ready, go, op) = (budget.clone(), ready.clone(), go.clone(), op.clone());
+        workers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            ready.wait().await;
+            go.wait().await;
+            while let Some(seq) = budget.claim() {
+                let started = Instant::now();
+                match tokio::time::timeout(bounds.op_timeout, op(seq)).await {
+                    Ok(Ok(bytes)) => tally.success(bytes, started.elapsed()),
+                    Ok(Err(e)) => tally.failure(|| format!("{e:#}")),
+                    Err(_) => tally.failure(|| format!("no answer within {:?}", bounds.op_timeout)),
+                }
+            }
+            tally
+        }));
+    }
+    ready.wait().await;
+    let start = Instant::now();
+    let _ = budget.deadline.set(start + bounds.duration);
+    go.wait().await;
+    let mut total = Tally::default();
+    for w in workers {
+        match w.await {
+            Ok(t) => total.merge(t),
+            Err(e) => total.failure(|| format!("worker failed: {e}")),
+        }
+    }
+    Measurement::from_tally(target, scenario.name(), concurrency, total, start.elapsed())
+}
+
 /// Closed-loop blocking load on `concurrency` OS threads; `op(worker, seq)` returns the bytes
 /// it moved. Run it off the async runtime (`spawn_blocking`).
 pub fn run_blocking<F>(
@@ -530,6 +588,7 @@ mod tests {
             ("get4k-temp", Scenario::Get4kTemp),
             ("get4k-aa", Scenario::Get4kAa),
             ("web-identity", Scenario::WebIdentity),
+            ("ldap", Scenario::Ldap),
         ] {
             assert_eq!(name.parse::<Scenario>().ok(), Some(scenario));
             assert_eq!(format!(" {name} ").parse::<Scenario>().ok(), Some(scenario));
@@ -567,6 +626,38 @@ mod tests {
         assert_eq!(m.ok, 50);
         assert_eq!(m.errors, 0);
         assert!(m.seconds < 30.0);
+    }
+
+    #[tokio::test]
+    async fn async_run_stops_at_the_budget_and_counts_errors_and_timeouts() {
+        let bounds = Bounds {
+            duration: Duration::from_secs(30),
+            max_requests: 30,
+            op_timeout: Duration::from_millis(200),
+        };
+        let op: AsyncOp = Arc::new(|seq| {
+            Box::pin(async move {
+                match seq % 3 {
+                    0 => Ok(7),
+                    1 => bail!("failed {seq}"),
+                    _ => {
+                        // Longer than the operation timeout: counted as an error.
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Ok(0)
+                    }
+                }
+            })
+        });
+        let m = run_async("t", Scenario::Ldap, 3, bounds, op).await;
+        assert_eq!((m.ok, m.errors), (10, 20));
+        assert_eq!((m.target.as_str(), m.scenario.as_str()), ("t", "ldap"));
+        assert_eq!(m.concurrency, 3);
+        assert!((m.bytes_per_sec * m.seconds - 70.0).abs() < 1e-6);
+        let first = m.first_error.unwrap_or_default();
+        assert!(
+            first.starts_with("failed") || first.starts_with("no answer within"),
+            "{first}"
+        );
     }
 
     #[test]

@@ -339,14 +339,39 @@ pub async fn assume_role(caller: &S3Client, duration_secs: Option<u32>) -> Resul
 /// One AssumeRoleWithWebIdentity trading `token`, before measuring, so that a refused token
 /// fails here with the server's words; the credentials it answers with.
 pub async fn assume_role_with_web_identity(endpoint: &Endpoint, token: &str) -> Result<Issued> {
-    let request = client::unsigned_form_post(endpoint, client::web_identity_form(token))?;
+    unsigned_sts_call(
+        endpoint,
+        "AssumeRoleWithWebIdentity",
+        client::web_identity_form(token),
+    )
+    .await
+}
+
+/// One AssumeRoleWithLDAPIdentity for `username`, before measuring, so that a refused login
+/// fails here with the server's words; the credentials it answers with.
+pub async fn assume_role_with_ldap_identity(
+    endpoint: &Endpoint,
+    username: &str,
+    password: &str,
+) -> Result<Issued> {
+    unsigned_sts_call(
+        endpoint,
+        "AssumeRoleWithLDAPIdentity",
+        client::ldap_identity_form(username, password),
+    )
+    .await
+}
+
+/// An unsigned STS `action` posting `form`; the temporary credentials it answers with.
+async fn unsigned_sts_call(endpoint: &Endpoint, action: &str, form: Bytes) -> Result<Issued> {
+    let request = client::unsigned_form_post(endpoint, form)?;
     let (out, body) = client::send_once_keeping(endpoint, request, MAX_STS_ANSWER, SETUP_TIMEOUT)
         .await
-        .context("calling AssumeRoleWithWebIdentity")?;
+        .with_context(|| format!("calling {action}"))?;
     let text = String::from_utf8_lossy(&body);
     if out.status != StatusCode::OK {
         bail!(
-            "AssumeRoleWithWebIdentity: HTTP status {}: {}",
+            "{action}: HTTP status {}: {}",
             out.status,
             text.chars().take(400).collect::<String>()
         );
@@ -354,11 +379,76 @@ pub async fn assume_role_with_web_identity(endpoint: &Endpoint, token: &str) -> 
     let issued = client::parse_assume_role(&text)?;
     if !issued.credentials.access_key().starts_with("ASIA") {
         bail!(
-            "AssumeRoleWithWebIdentity answered access key `{}`, expected one starting with ASIA",
+            "{action} answered access key `{}`, expected one starting with ASIA",
             issued.credentials.access_key()
         );
     }
     Ok(issued)
+}
+
+/// Maps `policy` to the LDAP group `group_dn` through the admin API as root
+/// (`POST idp/ldap/policy/attach`, body and answer encrypted with root's secret); returns the
+/// policies the server says it attached.
+pub async fn attach_ldap_group_policy(
+    root: &S3Client,
+    policy: &str,
+    group_dn: &str,
+) -> Result<Vec<String>> {
+    let command = "idp/ldap/policy/attach";
+    let body = serde_json::json!({"policies": [policy], "group": group_dn}).to_string();
+    let password = root.credentials().secret_key().expose().to_owned();
+    let sealed = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || {
+            tessera_admin::encrypt(
+                password.as_bytes(),
+                body.as_bytes(),
+                tessera_admin::Algorithm::Argon2idAesGcm,
+            )
+        }
+    })
+    .await
+    .context("encrypting the attach payload")?
+    .context("encrypting the attach payload")?;
+    let request = root.admin(http::Method::POST, command, &[], Bytes::from(sealed))?;
+    let (out, answer) =
+        client::send_once_keeping(root.endpoint(), request, MAX_STS_ANSWER, SETUP_TIMEOUT)
+            .await
+            .with_context(|| format!("admin call {command}"))?;
+    if !out.status.is_success() {
+        bail!(
+            "admin call {command}: HTTP status {}: {}",
+            out.status,
+            String::from_utf8_lossy(&answer)
+                .chars()
+                .take(400)
+                .collect::<String>()
+        );
+    }
+    let plain = tokio::task::spawn_blocking(move || {
+        tessera_admin::decrypt(password.as_bytes(), &answer).map(|p| p.to_vec())
+    })
+    .await
+    .context("decrypting the attach answer")?
+    .context("decrypting the attach answer")?;
+    attached_policies(&plain)
+}
+
+/// The `policiesAttached` of a decrypted attach answer.
+fn attached_policies(plain: &[u8]) -> Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        #[serde(default)]
+        policies_attached: Vec<String>,
+    }
+    let answer: Answer = serde_json::from_slice(plain).with_context(|| {
+        format!(
+            "reading the attach answer: {}",
+            String::from_utf8_lossy(plain)
+        )
+    })?;
+    Ok(answer.policies_attached)
 }
 
 /// Temporary credentials of `user` (one AssumeRole, `duration_secs`), checked by reading the
@@ -430,6 +520,20 @@ pub async fn file_state(path: &Path) -> Result<FileState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attach_answers_name_the_policies() {
+        let plain = br#"{"policiesAttached":["readonly"],"updatedAt":"2030-01-01T00:00:00Z"}"#;
+        assert_eq!(
+            attached_policies(plain).ok(),
+            Some(vec!["readonly".to_owned()])
+        );
+        assert_eq!(
+            attached_policies(br#"{"updatedAt":"x"}"#).ok(),
+            Some(Vec::new())
+        );
+        assert!(attached_policies(b"not json").is_err());
+    }
 
     #[tokio::test]
     async fn file_state_sees_content_changes() {
