@@ -657,7 +657,6 @@ mod tests {
     }
 
     #[tokio::test]
-    #[ignore = "starts Debian's slapd (and openssl): cargo test -p tessera-load -- --ignored"]
     async fn slapd_starts_binds_and_stops() {
         let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let slapd = Slapd::start(parent.path())

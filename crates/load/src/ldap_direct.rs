@@ -136,7 +136,6 @@ mod tests {
     use crate::directory::Slapd;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "starts Debian's slapd (and openssl): cargo test -p tessera-load -- --ignored"]
     async fn direct_logins_find_bind_and_list_groups() {
         let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let slapd = Slapd::start(parent.path())
