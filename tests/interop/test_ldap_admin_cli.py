@@ -99,3 +99,25 @@ def test_idp_config_shows_the_directory_without_its_password(ldap_tessera, slapd
     assert slapd.lookup_password not in text
     missing = signed_request(ldap_tessera, "GET", "/minio/admin/v3/idp-config/ldap/other")
     assert missing.status_code == 404
+
+
+def test_internal_users_keep_working_next_to_ldap(ldap_tessera):
+    """Unlike MinIO, which refuses add-user while LDAP is on, both kinds of identity work."""
+    from minio import Minio, MinioAdmin
+    from minio.credentials import StaticProvider
+    adm = MinioAdmin(endpoint=ldap_tessera.host, secure=False,
+                     credentials=StaticProvider(ldap_tessera.access_key, ldap_tessera.secret_key))
+    adm.user_add("internal-kim", "kim-secret-key-1")
+    adm.attach_policy(["readwrite"], user="internal-kim")
+    kim = Minio(ldap_tessera.host, access_key="internal-kim", secret_key="kim-secret-key-1",
+                secure=False)
+    kim.make_bucket("kims-bucket")
+    assert "kims-bucket" in [b.name for b in kim.list_buckets()]
+    # An LDAP login on the same server, through a group mapping made by the CLI.
+    run = admin(ldap_tessera, "idp", "ldap", "policy", "attach", "readwrite",
+                "--group", f"cn=writers,{GROUPS_DN}")
+    assert run.returncode == 0, run.stderr
+    alice = login(ldap_tessera, "alice", "alice-secret")
+    client = Minio(ldap_tessera.host, access_key=alice.access_key, secret_key=alice.secret_key,
+                   session_token=alice.session_token, secure=False)
+    assert "kims-bucket" in [b.name for b in client.list_buckets()]
