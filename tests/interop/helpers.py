@@ -339,6 +339,8 @@ def start_tessera(base: Path, extra_env: dict[str, str] | None = None,
         RUST_LOG=rust_log or os.environ.get("RUST_LOG", "warn"),
     )
     env.update(extra_env or {})
+    # Root credentials given in extra_env (nodes sharing one identity store) are the ones used.
+    access_key, secret_key = env["TESSERA_ROOT_USER"], env["TESSERA_ROOT_PASSWORD"]
     with open(stdout_log, "wb") as out, open(stderr_log, "wb") as errf:
         proc = subprocess.Popen(
             [str(binary), "server", "--address", f"127.0.0.1:{port}", str(datadir)],

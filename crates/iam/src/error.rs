@@ -24,6 +24,14 @@ pub enum IamError {
     InvalidPolicy(#[from] tessera_policy::PolicyError),
     #[error("the identity store failed: {0}")]
     Store(String),
+    /// A shared store refused a batch because one of its records changed on another node
+    /// since this node last read it (the change is retried on fresh state).
+    #[error("an identity record changed on another node at the same time; retry the change")]
+    Conflict,
+    #[error(
+        "the shared identity store (etcd) cannot be reached ({0}): changes to users, groups, policies and mappings are refused until it returns; requests are still authorised from this node's copy"
+    )]
+    StoreUnavailable(String),
 }
 
 macro_rules! store_error {

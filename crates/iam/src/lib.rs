@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod etcd_store;
 mod ldap_mappings;
 mod model;
 mod sessions;
@@ -14,12 +15,13 @@ mod system;
 mod temporary;
 
 pub use error::{IamError, IamResult};
+pub use etcd_store::{DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_TIMEOUT, EtcdIamStore, EtcdSettings};
 pub use ldap_mappings::{LDAP_GROUPS_CLAIM, LdapEntities};
 pub use model::{
     BucketPolicyRecord, GroupRecord, MappingTarget, PolicyMapping, PolicyRecord, Secret,
     ServiceAccountRecord, Status, UserRecord, now_secs, rfc3339,
 };
-pub use store::{Change, IamStore, RedbIamStore};
+pub use store::{Change, ChangeListener, IamStore, RedbIamStore};
 pub use system::{Account, IamSystem, KeyLookup, MappingUpdate, RootAccount, UserSummary};
 pub use temporary::{
     Flow, MAX_SESSION_TOKEN_BYTES, RevocationRecord, SessionClaims, SessionRefusal, SigningKeyInfo,

@@ -12,13 +12,24 @@ use crate::error::IamResult;
 /// One change of a batch: a key and its new value, or `None` to delete it.
 pub type Change = (String, Option<Vec<u8>>);
 
+/// What a shared store calls when records changed through another node.
+pub type ChangeListener = Box<dyn Fn() + Send + Sync>;
+
 /// Durable storage for identity records. `write` applies a whole batch or nothing and returns
 /// only once the batch is durable.
 pub trait IamStore: Send + Sync + 'static {
     /// Every record, by key.
     fn load_all(&self) -> IamResult<BTreeMap<String, Vec<u8>>>;
-    /// Applies a batch atomically and durably.
+    /// Applies a batch atomically and durably. A shared store refuses it with
+    /// [`IamError::Conflict`](crate::IamError::Conflict) when a record of the batch changed
+    /// since the last `load_all` this node's state was built from.
     fn write(&self, batch: Vec<Change>) -> IamResult<()>;
+    /// Starts calling `on_change` whenever records change through another node; a store no
+    /// other node writes never calls it.
+    fn watch(&self, on_change: ChangeListener) -> IamResult<()> {
+        drop(on_change);
+        Ok(())
+    }
 }
 
 const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("iam_records");

@@ -109,70 +109,36 @@ pub struct IamSystem {
     pub(crate) sessions: SessionCache,
 }
 
-pub(crate) fn encode<T: Serialize>(v: &T) -> IamResult<Option<Vec<u8>>> {
-    Ok(Some(serde_json::to_vec(v)?))
-}
-
-fn decode_all<T: DeserializeOwned>(
-    records: &BTreeMap<String, Vec<u8>>,
-    prefix: &str,
-) -> IamResult<BTreeMap<String, T>> {
-    let mut out = BTreeMap::new();
-    for (k, v) in records.range(prefix.to_owned()..) {
-        let Some(name) = k.strip_prefix(prefix) else {
-            break;
-        };
-        out.insert(name.to_owned(), serde_json::from_slice(v)?);
-    }
-    Ok(out)
-}
-
-fn valid_name(kind: &str, name: &str) -> IamResult<()> {
-    if name.is_empty()
-        || name.len() > 128
-        || name
-            .chars()
-            .any(|c| c == ',' || c == '/' || c.is_whitespace() || c.is_control())
-    {
-        return Err(IamError::InvalidArgument(format!(
-            "the {kind} name `{name}` is not valid: use 1 to 128 characters without commas, slashes or spaces"
-        )));
-    }
-    Ok(())
-}
-
-impl IamSystem {
-    /// Loads every record from `store` into the cache.
-    pub fn open(store: Arc<dyn IamStore>, root: RootAccount) -> IamResult<Self> {
-        let records = store.load_all()?;
+impl Cache {
+    /// The cache of `records` (which hold the key ring).
+    fn from_records(records: &BTreeMap<String, Vec<u8>>) -> IamResult<Self> {
         let now = now_secs();
-        // The STS key ring is made on first start and kept from then on.
         let stored_ring: StoredKeyRing = match records.get(KEY_RING_KEY) {
             Some(bytes) => serde_json::from_slice(bytes)?,
             None => {
-                let ring = new_stored_ring(now)?;
-                store.write(vec![(KEY_RING_KEY.to_owned(), encode(&ring)?)])?;
-                ring
+                return Err(IamError::Store(
+                    "the STS key ring is missing from the identity store".into(),
+                ));
             }
         };
         let mut cache = Cache {
             ring: Arc::new(KeyRing::from_stored(&stored_ring, now)?),
             stored_ring,
-            revocations: decode_all(&records, REVOCATIONS_PREFIX)?,
-            users: decode_all(&records, "users/")?,
-            groups: decode_all(&records, "groups/")?,
-            policies: decode_all(&records, "policies/")?,
-            user_mappings: decode_all(&records, "mappings/users/")?,
-            group_mappings: decode_all(&records, "mappings/groups/")?,
-            ldap_user_mappings: decode_all(&records, LDAP_USER_MAPPINGS)?,
-            ldap_group_mappings: decode_all(&records, LDAP_GROUP_MAPPINGS)?,
-            service_accounts: decode_all(&records, "svcaccts/")?,
+            revocations: decode_all(records, REVOCATIONS_PREFIX)?,
+            users: decode_all(records, "users/")?,
+            groups: decode_all(records, "groups/")?,
+            policies: decode_all(records, "policies/")?,
+            user_mappings: decode_all(records, "mappings/users/")?,
+            group_mappings: decode_all(records, "mappings/groups/")?,
+            ldap_user_mappings: decode_all(records, LDAP_USER_MAPPINGS)?,
+            ldap_group_mappings: decode_all(records, LDAP_GROUP_MAPPINGS)?,
+            service_accounts: decode_all(records, "svcaccts/")?,
             parsed: BTreeMap::new(),
             embedded: BTreeMap::new(),
             bucket_policies: BTreeMap::new(),
         };
         let bucket_policies: BTreeMap<String, BucketPolicyRecord> =
-            decode_all(&records, "bucketpolicies/")?;
+            decode_all(records, "bucketpolicies/")?;
         for (bucket, record) in bucket_policies {
             match Policy::parse_bucket(&record.document) {
                 Ok(p) => {
@@ -207,6 +173,57 @@ impl IamSystem {
                 }
             }
         }
+        Ok(cache)
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(v: &T) -> IamResult<Option<Vec<u8>>> {
+    Ok(Some(serde_json::to_vec(v)?))
+}
+
+fn decode_all<T: DeserializeOwned>(
+    records: &BTreeMap<String, Vec<u8>>,
+    prefix: &str,
+) -> IamResult<BTreeMap<String, T>> {
+    let mut out = BTreeMap::new();
+    for (k, v) in records.range(prefix.to_owned()..) {
+        let Some(name) = k.strip_prefix(prefix) else {
+            break;
+        };
+        out.insert(name.to_owned(), serde_json::from_slice(v)?);
+    }
+    Ok(out)
+}
+
+fn valid_name(kind: &str, name: &str) -> IamResult<()> {
+    if name.is_empty()
+        || name.len() > 128
+        || name
+            .chars()
+            .any(|c| c == ',' || c == '/' || c.is_whitespace() || c.is_control())
+    {
+        return Err(IamError::InvalidArgument(format!(
+            "the {kind} name `{name}` is not valid: use 1 to 128 characters without commas, slashes or spaces"
+        )));
+    }
+    Ok(())
+}
+
+impl IamSystem {
+    /// Loads every record from `store` into the cache (making the STS key ring on the very
+    /// first start).
+    pub fn open(store: Arc<dyn IamStore>, root: RootAccount) -> IamResult<Self> {
+        let mut records = store.load_all()?;
+        if !records.contains_key(KEY_RING_KEY) {
+            let ring = new_stored_ring(now_secs())?;
+            match store.write(vec![(KEY_RING_KEY.to_owned(), encode(&ring)?)]) {
+                // Another node sharing the store made one meanwhile: use that one.
+                Ok(()) | Err(IamError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+            records = store.load_all()?;
+        }
+        let cache = Cache::from_records(&records)?;
         Ok(Self {
             store,
             root,
@@ -214,6 +231,45 @@ impl IamSystem {
             writer: Mutex::new(()),
             sessions: SessionCache::default(),
         })
+    }
+
+    /// Reads every record again and replaces the cache (another node sharing the store changed
+    /// something). Verified sessions are forgotten when the key ring changed.
+    pub fn reload(&self) -> IamResult<()> {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.reload_locked()
+    }
+
+    fn reload_locked(&self) -> IamResult<()> {
+        let records = self.store.load_all()?;
+        let fresh = Cache::from_records(&records)?;
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ring_changed = cache.stored_ring != fresh.stored_ring;
+        *cache = fresh;
+        drop(cache);
+        if ring_changed {
+            self.sessions.clear();
+        }
+        Ok(())
+    }
+
+    /// Follows changes other nodes make to a shared store: each one reloads this node's cache.
+    pub fn follow_store(self: &Arc<Self>) -> IamResult<()> {
+        let weak = Arc::downgrade(self);
+        self.store.watch(Box::new(move || {
+            if let Some(iam) = weak.upgrade() {
+                match iam.reload() {
+                    Ok(()) => tracing::debug!("identity state reloaded after a change on another node"),
+                    Err(e) => tracing::warn!(error = %e, "reloading the identity state failed; keeping the previous copy"),
+                }
+            }
+        }))
     }
 
     pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
@@ -224,18 +280,30 @@ impl IamSystem {
 
     /// Serialises changes: validate against the cache (`f`), write the batch durably, then
     /// apply it to the cache (`apply`), all under one writer lock so that the cache changes in
-    /// the order the store did.
+    /// the order the store did. When a shared store says another node changed a record of the
+    /// batch meanwhile, the cache is read again and `f` decides anew (a few times at most).
     pub(crate) fn change<T>(
         &self,
-        f: impl FnOnce(&Cache) -> IamResult<(Vec<Change>, T)>,
+        mut f: impl FnMut(&Cache) -> IamResult<(Vec<Change>, T)>,
         apply: impl FnOnce(&mut Cache, &T),
     ) -> IamResult<T> {
+        const ATTEMPTS: usize = 4;
         let _writer = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (batch, out) = f(&self.read())?;
-        self.store.write(batch)?;
+        let mut attempt = 1;
+        let out = loop {
+            let (batch, out) = f(&self.read())?;
+            match self.store.write(batch) {
+                Ok(()) => break out,
+                Err(IamError::Conflict) if attempt < ATTEMPTS => {
+                    attempt += 1;
+                    self.reload_locked()?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         apply(
             &mut self
                 .cache
@@ -609,7 +677,7 @@ impl IamSystem {
                 let created = c.policies.get(name).map_or(now, |p| p.created);
                 let p = PolicyRecord {
                     name: name.to_owned(),
-                    document,
+                    document: document.clone(),
                     created,
                     updated: now,
                 };
@@ -1023,7 +1091,7 @@ impl IamSystem {
     pub fn update_service_account(
         &self,
         access_key: &str,
-        f: impl FnOnce(&mut ServiceAccountRecord),
+        f: impl Fn(&mut ServiceAccountRecord),
     ) -> IamResult<()> {
         self.change(
             |c| {

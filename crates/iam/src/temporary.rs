@@ -190,7 +190,7 @@ impl SigningKey {
 }
 
 /// A signing key as stored.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct StoredKey {
     id: u16,
     /// Base 64.
@@ -200,7 +200,8 @@ struct StoredKey {
     retire_at: Option<i64>,
 }
 
-#[derive(Clone, Serialize, Deserialize, Default)]
+// Equality only tells whether a reloaded ring differs from the one in use (both this node's).
+#[derive(Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
 pub(crate) struct StoredKeyRing {
     /// The last one signs new credentials.
     keys: Vec<StoredKey>,

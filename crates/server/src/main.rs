@@ -4,6 +4,7 @@
 
 mod admin_cli;
 mod config;
+mod etcd_config;
 mod ldap_config;
 mod openid_config;
 mod root_credentials;

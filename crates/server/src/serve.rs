@@ -102,21 +102,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         }
     };
     let cleanup = backend.spawn_periodic_cleanup();
-    let iam_store =
-        tessera_iam::RedbIamStore::open(&system_dir.join("iam.redb")).with_context(|| {
-            format!(
-                "cannot open the identity store under {}",
-                args.dir.display()
-            )
-        })?;
+    let iam_store = identity_store(&system_dir)?;
     let iam = Arc::new(
-        tessera_iam::IamSystem::open(Arc::new(iam_store), root).with_context(|| {
-            format!(
-                "cannot load the identity store under {}",
-                args.dir.display()
-            )
-        })?,
+        tessera_iam::IamSystem::open(iam_store, root)
+            .context("cannot load the identity state (users, policies, the STS key ring)")?,
     );
+    iam.follow_store()
+        .context("cannot follow the shared identity store's changes")?;
     let openid = start_openid(&settings)?;
     let ldap = start_ldap()?;
     let options = FrontendOptions {
@@ -258,6 +250,30 @@ fn start_openid(settings: &Settings) -> anyhow::Result<Arc<Providers>> {
     }
     providers.start();
     Ok(Arc::new(providers))
+}
+
+/// The identity store: etcd when `MINIO_ETCD_ENDPOINTS` names it (shared by every node), else
+/// the embedded one under the data directory.
+fn identity_store(system_dir: &std::path::Path) -> anyhow::Result<Arc<dyn tessera_iam::IamStore>> {
+    if let Some(settings) = crate::etcd_config::etcd_settings(std::env::vars())? {
+        let endpoints = settings.endpoints.join(",");
+        let store = tessera_iam::EtcdIamStore::connect(&settings).with_context(|| {
+            format!("cannot reach the shared identity store (etcd at {endpoints})")
+        })?;
+        println!(
+            "Identity state in etcd at {endpoints}, under the prefix `{}`",
+            settings.prefix
+        );
+        return Ok(Arc::new(store));
+    }
+    let store =
+        tessera_iam::RedbIamStore::open(&system_dir.join("iam.redb")).with_context(|| {
+            format!(
+                "cannot open the identity store under {}",
+                system_dir.display()
+            )
+        })?;
+    Ok(Arc::new(store))
 }
 
 /// Reads the LDAP directory's settings from the environment (refusing to start on a mistake)

@@ -145,6 +145,8 @@ impl AdminError {
                 IamError::BuiltinPolicy(_) => ("XMinioAdminInvalidArgument", 400),
                 IamError::GroupNotEmpty(_) => ("XMinioAdminGroupNotEmpty", 400),
                 IamError::Store(_) => ("InternalError", 500),
+                IamError::Conflict => ("OperationAborted", 409),
+                IamError::StoreUnavailable(_) => ("ServiceUnavailable", 503),
             },
         }
     }

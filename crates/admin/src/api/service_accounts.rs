@@ -170,20 +170,20 @@ pub async fn update(api: &AdminApi, req: &AdminRequest) -> Result<AdminResponse,
         .new_policy
         .map(|v| policy_text(Some(v)).filter(|t| t.trim() != "{}"));
     api.iam.update_service_account(&sa.access_key, |s| {
-        if let Some(p) = new_policy {
-            s.embedded_policy = p;
+        if let Some(p) = &new_policy {
+            s.embedded_policy.clone_from(p);
         }
-        if let Some(k) = body.new_secret_key.filter(|k| !k.is_empty()) {
-            s.secret_key = Secret::new(k);
+        if let Some(k) = body.new_secret_key.as_deref().filter(|k| !k.is_empty()) {
+            s.secret_key = Secret::new(k.to_owned());
         }
         if let Some(st) = status {
             s.status = st;
         }
-        if let Some(n) = body.new_name {
-            s.name = Some(n).filter(|n| !n.is_empty());
+        if let Some(n) = &body.new_name {
+            s.name = Some(n.clone()).filter(|n| !n.is_empty());
         }
-        if let Some(d) = body.new_description {
-            s.description = Some(d).filter(|d| !d.is_empty());
+        if let Some(d) = &body.new_description {
+            s.description = Some(d.clone()).filter(|d| !d.is_empty());
         }
         if new_expiration.is_some() {
             s.expiration = new_expiration;
