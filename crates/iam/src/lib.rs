@@ -13,6 +13,7 @@ mod sessions;
 mod store;
 mod system;
 mod temporary;
+mod transfer;
 
 pub use error::{IamError, IamResult};
 pub use etcd_store::{DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_TIMEOUT, EtcdIamStore, EtcdSettings};
@@ -27,3 +28,4 @@ pub use temporary::{
     Flow, MAX_SESSION_TOKEN_BYTES, RevocationRecord, SessionClaims, SessionRefusal, SigningKeyInfo,
     TEMPORARY_KEY_PREFIX, TemporaryCredentials, TemporarySession, is_temporary_key,
 };
+pub use transfer::{EXPORT_FORMAT, IamExport};

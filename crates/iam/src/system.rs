@@ -101,7 +101,7 @@ pub struct UserSummary {
 
 /// The identity system of one node.
 pub struct IamSystem {
-    store: Arc<dyn IamStore>,
+    pub(crate) store: Arc<dyn IamStore>,
     pub(crate) root: RootAccount,
     cache: RwLock<Cache>,
     writer: Mutex<()>,
@@ -243,7 +243,14 @@ impl IamSystem {
         self.reload_locked()
     }
 
-    fn reload_locked(&self) -> IamResult<()> {
+    /// Holds off every other change (for a sequence of writes that must not interleave).
+    pub(crate) fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn reload_locked(&self) -> IamResult<()> {
         let records = self.store.load_all()?;
         let fresh = Cache::from_records(&records)?;
         let mut cache = self

@@ -5,6 +5,7 @@
 
 mod account;
 mod groups;
+mod iam_transfer;
 mod idp_config;
 mod policies;
 mod service_accounts;
@@ -313,6 +314,8 @@ impl AdminApi {
                 idp_config::info(self, &req, &c["idp-config/openid/".len()..]).await
             }
             ("POST", "tessera/sts/rotate-key") => sts::rotate_key(self, &req),
+            ("GET", "tessera/iam/export") => iam_transfer::export(self, &req).await,
+            ("PUT", "tessera/iam/import") => iam_transfer::import(self, &req).await,
             (m, c) => Err(AdminError::NotImplemented(format!("{m} {c}"))),
         }
     }

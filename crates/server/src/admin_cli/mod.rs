@@ -30,6 +30,8 @@
 //! tessera admin idp ldap policy attach readonly --group 'cn=readers,ou=groups,dc=example,dc=com'
 //! tessera admin idp ldap policy attach readwrite --user alice   # a login name or a DN
 //! tessera admin idp ldap policy entities
+//! tessera admin iam export iam.json                      # secrets inside: owner-only file
+//! tessera admin --endpoint http://node-1:9000 iam import iam.json
 //! ```
 //!
 //! Connection options come right after `admin` (`tessera admin --endpoint URL --access-key AK
@@ -47,6 +49,7 @@
 
 mod client;
 mod groups;
+mod iam_transfer;
 mod output;
 mod policies;
 mod sts;
@@ -146,6 +149,24 @@ enum AdminCommand {
     /// Identity providers: the LDAP directory's DN mappings.
     #[command(subcommand)]
     Idp(IdpCommand),
+    /// All identity state at once: export it from one server, import it into another.
+    #[command(subcommand)]
+    Iam(IamCommand),
+}
+
+#[derive(Subcommand)]
+pub enum IamCommand {
+    /// Write every identity record (users with their secret keys, groups, policies, mappings,
+    /// service accounts, the STS key ring, revocations) to FILE, readable by its owner only.
+    Export {
+        /// A new file (`-`: standard output).
+        file: PathBuf,
+    },
+    /// Write the records of an export into the server's store (records of other keys stay).
+    Import {
+        /// An export (`-`: standard input).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -427,6 +448,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Policy(c) => policies::run(&client, out, c).await,
         AdminCommand::Svcacct(c) => svcacct::run(&client, out, c).await,
         AdminCommand::Sts(c) => sts::run(&client, out, c).await,
+        AdminCommand::Iam(c) => iam_transfer::run(&client, out, c).await,
         AdminCommand::Idp(IdpCommand::Ldap(LdapCommand::Policy(c))) => {
             policies::run_ldap(&client, out, c).await
         }
