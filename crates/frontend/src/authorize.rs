@@ -117,10 +117,13 @@ pub fn request_conditions(
         set(RequestKey::Username, &|| u.to_owned());
         set(RequestKey::Userid, &|| u.to_owned());
     }
+    // As MinIO: credentials that carry claims (temporary credentials of every STS flow, and
+    // service accounts) are an assumed role.
     let principal_type = match account {
         None => "Anonymous",
         Some(Account::Root) => "Account",
-        Some(_) => "User",
+        Some(Account::User { .. }) => "User",
+        Some(Account::ServiceAccount { .. } | Account::Temporary(_)) => "AssumedRole",
     };
     set(RequestKey::PrincipalType, &|| principal_type.to_owned());
     if wanted.contains(RequestKey::CurrentTime) || wanted.contains(RequestKey::EpochTime) {
@@ -426,6 +429,70 @@ mod tests {
             assert!(action_of(op).is_some(), "{op}");
         }
         assert!(action_of("PutBucketTagging").is_none());
+    }
+
+    #[test]
+    fn principal_type_username_and_ldap_claims_by_account() {
+        use std::collections::BTreeMap;
+        use std::sync::Arc;
+        use tessera_iam::{SessionClaims, TemporarySession};
+        let headers = HeaderMap::new();
+        let facts = RequestFacts {
+            headers: &headers,
+            query: None,
+            client: None,
+            operation: "GetObject",
+        };
+        let session = |flow: Flow, claims: &[(&str, &[&str])]| {
+            Account::Temporary(Arc::new(TemporarySession {
+                claims: SessionClaims {
+                    access_key: "ASIAAAAAAAAAAAAAAAAA".into(),
+                    parent: "uid=carol,ou=people,dc=x".into(),
+                    flow,
+                    issued_ms: 0,
+                    exp: i64::MAX,
+                    session_policy: None,
+                    revoke_type: None,
+                    policies: None,
+                    claims: claims
+                        .iter()
+                        .map(|(k, v)| {
+                            ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect())
+                        })
+                        .collect::<BTreeMap<_, _>>(),
+                },
+                session_policy: None,
+            }))
+        };
+        let get = |account: Option<&Account>, key: &str| {
+            request_conditions(account, &facts, RequestKeys::ALL)
+                .get(key)
+                .map(<[String]>::to_vec)
+        };
+        let one = |s: &str| Some(vec![s.to_owned()]);
+        assert_eq!(get(None, "aws:principaltype"), one("Anonymous"));
+        assert_eq!(
+            get(Some(&Account::Root), "aws:principaltype"),
+            one("Account")
+        );
+        let user = Account::User {
+            name: "alice".into(),
+        };
+        assert_eq!(get(Some(&user), "aws:principaltype"), one("User"));
+        let ldap = session(
+            Flow::Ldap,
+            &[("username", &["carol"]), ("groups", &["cn=g,dc=x"])],
+        );
+        assert_eq!(get(Some(&ldap), "aws:principaltype"), one("AssumedRole"));
+        assert_eq!(get(Some(&ldap), "aws:username"), one("carol"));
+        assert_eq!(get(Some(&ldap), "ldap:groups"), one("cn=g,dc=x"));
+        assert_eq!(get(Some(&ldap), "jwt:groups"), None);
+        let oidc = session(Flow::WebIdentity, &[("sub", &["abc"])]);
+        assert_eq!(get(Some(&oidc), "jwt:sub"), one("abc"));
+        assert_eq!(
+            get(Some(&oidc), "aws:username"),
+            one("uid=carol,ou=people,dc=x")
+        );
     }
 
     #[test]
