@@ -31,7 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -42,6 +41,8 @@ import requests
 from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import DSS, pkcs1_15
+
+from helpers import _read, _tail, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = REPO / "tests" / "oidc"
@@ -120,23 +121,6 @@ def _sign(signing_input: bytes, jwk: dict) -> bytes:
 
 # ---------------------------------------------------------------------------------------------
 # The provider process
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    return "\n".join(_read(path).splitlines()[-n:]) or "<no log>"
 
 
 def _pkce() -> tuple[str, str]:
@@ -285,14 +269,8 @@ class OidcProvider:
     def stop(self) -> None:
         """Stop the process by its pid: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
+        if proc is not None:
+            stop_process(proc, STOP_TIMEOUT)
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same keys directory; accounts and
@@ -333,7 +311,8 @@ class OidcProvider:
     # -- tokens ---------------------------------------------------------------------------------
 
     def id_token(self, login: str, client_id: str = "tessera", client_secret: str | None = None,
-                 scope: str = DEFAULT_SCOPE, *, resource: str | None = None) -> dict:
+                 scope: str = DEFAULT_SCOPE, *, resource: str | None = None,
+                 claims: dict | None = None) -> dict:
         """Log `login` in through the authorization-code flow with PKCE and return the token
         response (id_token, access_token, expires_in, token_type, scope). client_secret None is
         the client's own (tessera-secret for tessera, and so on). With `resource`, the access
@@ -345,6 +324,9 @@ class OidcProvider:
             "scope": scope, "state": state, "nonce": nonce, "login_hint": login,
             "code_challenge": challenge, "code_challenge_method": "S256",
         }
+        if claims is not None:
+            # The OpenID `claims` request parameter, e.g. {"userinfo": {"policy": None}}.
+            params["claims"] = json.dumps(claims)
         if resource is not None:
             params["resource"] = resource
         with requests.Session() as browser:

@@ -248,6 +248,8 @@ function build(issuer, { keys, accounts, clients }) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // A request may ask for claims in the UserInfo answer only (the CLAIM_USERINFO tests).
+      claimsParameter: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: async (ctx, client, oneOf) => oneOf ?? undefined,

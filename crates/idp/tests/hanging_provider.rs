@@ -61,6 +61,7 @@ fn config(name: &str, url: String, client_id: &str) -> OpenIdConfig {
         } else {
             vec!["readonly".into()]
         },
+        claim_userinfo: false,
     }
 }
 

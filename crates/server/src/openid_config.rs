@@ -96,6 +96,11 @@ pub fn openid_configs(
             client_secret: get("CLIENT_SECRET"),
             claim_name,
             role_policy,
+            claim_userinfo: match get("CLAIM_USERINFO").as_deref() {
+                None | Some("off" | "false" | "0") => false,
+                Some("on" | "true" | "1") => true,
+                Some(other) => bail!("{label}: CLAIM_USERINFO is `{other}`; use on or off"),
+            },
         });
     }
     let claim_based = configs.iter().filter(|c| !c.is_role_based()).count();

@@ -75,7 +75,7 @@ pub(crate) async fn assume_role_with_token(
         ))
     })?;
     let provider = choose_provider(sts, params.non_empty("RoleArn"))?;
-    let verified = provider.verify(token).await.map_err(|e| match e {
+    let mut verified = provider.verify(token).await.map_err(|e| match e {
         TokenError::Expired(at) => StsError::new(
             StsErrorCode::ExpiredToken,
             format!(
@@ -86,6 +86,24 @@ pub(crate) async fn assume_role_with_token(
         other => StsError::invalid(format!("the {parameter} was refused: {other}")),
     })?;
     let config = provider.config();
+    if flow == Flow::WebIdentity && config.claim_userinfo {
+        let access_token = params.non_empty("WebIdentityAccessToken").ok_or_else(|| {
+            StsError::invalid(format!(
+                "the WebIdentityAccessToken parameter is missing: the OpenID provider `{}` is configured with CLAIM_USERINFO=on, so send the access token issued with the ID token",
+                config.label()
+            ))
+        })?;
+        let userinfo = provider
+            .userinfo(access_token, &verified.subject)
+            .await
+            .map_err(|e| {
+                StsError::invalid(format!("the WebIdentityAccessToken was refused: {e}"))
+            })?;
+        // The ID token's own claims win over the UserInfo answer's.
+        for (name, value) in userinfo {
+            verified.claims.entry(name).or_insert(value);
+        }
+    }
     let policies = if config.is_role_based() {
         config.role_policy.clone()
     } else {

@@ -23,6 +23,9 @@ pub struct OpenIdConfig {
     pub claim_name: String,
     /// Non-empty: the provider is role-based and grants these policies.
     pub role_policy: Vec<String>,
+    /// `CLAIM_USERINFO=on`: claims from the UserInfo endpoint are merged into the token's (the
+    /// caller sends the access token as `WebIdentityAccessToken`).
+    pub claim_userinfo: bool,
 }
 
 impl std::fmt::Debug for OpenIdConfig {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for OpenIdConfig {
             .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
             .field("claim_name", &self.claim_name)
             .field("role_policy", &self.role_policy)
+            .field("claim_userinfo", &self.claim_userinfo)
             .finish()
     }
 }
@@ -77,6 +81,7 @@ mod tests {
             client_secret: Some("s3cret".into()),
             claim_name: DEFAULT_CLAIM_NAME.into(),
             role_policy: vec!["readonly".into()],
+            claim_userinfo: false,
         };
         let arn = c.role_arn(None);
         assert!(arn.starts_with("arn:minio:iam:::role/"), "{arn}");

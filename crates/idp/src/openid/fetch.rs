@@ -1,5 +1,6 @@
-//! Fetching a provider's JSON documents (discovery, JWKS) over HTTP or HTTPS, with a timeout
-//! and a size cap, so a provider that hangs or floods cannot stall or exhaust the server.
+//! Fetching a provider's JSON documents (discovery, JWKS, UserInfo with a bearer token) over
+//! HTTP or HTTPS, with a timeout and a size cap, so a provider that hangs or floods cannot stall
+//! or exhaust the server.
 
 use std::time::Duration;
 
@@ -54,13 +55,26 @@ impl Fetcher {
 
     /// GETs `url` and parses it as JSON.
     pub async fn get_json(&self, url: &str) -> Result<serde_json::Value, FetchError> {
+        self.get_json_as(url, None).await
+    }
+
+    /// GETs `url` with `Authorization: Bearer <token>` when a token is given (UserInfo), and
+    /// parses it as JSON.
+    pub async fn get_json_as(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> Result<serde_json::Value, FetchError> {
         let uri: http::Uri = url
             .parse()
             .ok()
             .filter(|u: &http::Uri| matches!(u.scheme_str(), Some("http" | "https")))
             .ok_or_else(|| FetchError::BadUrl { url: url.into() })?;
-        let request = http::Request::get(uri)
-            .header(http::header::ACCEPT, "application/json")
+        let mut request = http::Request::get(uri).header(http::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .body(Empty::new())
             .map_err(|_| FetchError::BadUrl { url: url.into() })?;
         let work = async {

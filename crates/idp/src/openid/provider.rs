@@ -24,6 +24,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 struct Discovered {
     issuer: String,
     jwks_uri: String,
+    userinfo_endpoint: Option<String>,
 }
 
 /// One provider.
@@ -111,7 +112,16 @@ impl Provider {
         let discovered = Discovered {
             issuer: field("issuer")?,
             jwks_uri: field("jwks_uri")?,
+            userinfo_endpoint: field("userinfo_endpoint").ok(),
         };
+        if self.config.claim_userinfo && discovered.userinfo_endpoint.is_none() {
+            return Err(FetchError::NotJson {
+                url: self.config.config_url.clone(),
+                reason:
+                    "CLAIM_USERINFO is on but the discovery document has no `userinfo_endpoint`"
+                        .into(),
+            });
+        }
         *self
             .discovered
             .write()
@@ -167,6 +177,36 @@ impl Provider {
                 *last = Some(Instant::now());
                 true
             }
+        }
+    }
+
+    /// The claims the provider's UserInfo endpoint answers for `access_token`, which must be
+    /// about `subject` (OpenID Connect Core 5.3.2: a UserInfo `sub` that differs from the ID
+    /// token's is refused).
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        subject: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
+        let endpoint = self
+            .discovered()
+            .and_then(|d| d.userinfo_endpoint)
+            .ok_or_else(|| TokenError::ProviderNotReady(self.config.label().to_owned()))?;
+        let answer = self
+            .fetcher
+            .get_json_as(&endpoint, Some(access_token))
+            .await
+            .map_err(|e| TokenError::UserInfo(e.to_string()))?;
+        let serde_json::Value::Object(claims) = answer else {
+            return Err(TokenError::UserInfo(
+                "the answer is not a JSON object".into(),
+            ));
+        };
+        match claims.get("sub").and_then(serde_json::Value::as_str) {
+            Some(sub) if sub == subject => Ok(claims),
+            _ => Err(TokenError::UserInfo(
+                "its `sub` is not the ID token's: the access token belongs to someone else".into(),
+            )),
         }
     }
 

@@ -56,6 +56,8 @@ pub enum TokenError {
         "the OpenID provider `{0}` is not available yet: its discovery document could not be fetched"
     )]
     ProviderNotReady(String),
+    #[error("the provider's UserInfo endpoint refused the access token or failed: {0}")]
+    UserInfo(String),
 }
 
 /// Checks `token` with `keys` (or the client secret for HMAC tokens).
