@@ -12,6 +12,7 @@ Setup and run (from the repository root):
     apt-get install -y rclone s3cmd        # their tests are skipped when missing
     # slapd and ldap-utils for the LDAP directory (tests/interop/ldap.py): install them as
     # scripts/test does, with slapd/no_configuration preseeded so no system instance is set up
+    # ceph-mon, ceph-osd, radosgw and ceph-common for the Ceph cluster (tests/interop/ceph.py)
     .venv/bin/pytest tests/interop -q
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ceph import ceph  # noqa: F401  (the session's Ceph cluster with radosgw)
 from helpers import TesseraProcess, Tool, make_s3_client, start_tessera
 from ldap import slapd  # noqa: F401  (the session's OpenLDAP directory)
 from oidc import oidc_provider  # noqa: F401  (the session's OpenID provider)
