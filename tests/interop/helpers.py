@@ -6,6 +6,8 @@ import base64
 import hashlib
 import io
 import os
+import signal
+import socket
 import struct
 import subprocess
 import xml.etree.ElementTree as ET
@@ -275,28 +277,59 @@ class TesseraProcess:
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM by pid, then SIGKILL after `timeout` seconds."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=timeout)
+        stop_process(self.proc, timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Child processes of the tests (Tessera here, slapd in ldap.py, the OpenID provider in oidc.py):
+# free ports, log tails, stopping by pid
+
+
+def _free_ports(n: int) -> list[int]:
+    """n distinct ports that were free on 127.0.0.1 a moment ago (all held while choosing)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _free_port() -> int:
-    import socket
+    """A port that was free on 127.0.0.1 a moment ago."""
+    return _free_ports(1)[0]
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+def _read(path: Path) -> str:
+    """The text of a log, "" when it cannot be read."""
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _tail(path: Path, n: int = 40) -> str:
+    """The last n lines of a log, "<no log>" when it is missing, unreadable or empty."""
+    return "\n".join(_read(path).splitlines()[-n:]) or "<no log>"
+
+
+def stop_process(proc: subprocess.Popen, timeout: float, *, resume: bool = False) -> None:
+    """Stop a child by its pid: SIGTERM (followed by SIGCONT when `resume`, so a stopped
+    process can act on it), then SIGKILL after `timeout` seconds; nothing if it has exited."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    if resume:
+        proc.send_signal(signal.SIGCONT)
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "<no log>"
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
 
 
 def tessera_binary() -> Path:

@@ -21,13 +21,15 @@ groups; USER_DNS, GROUP_MEMBERS and PASSWORDS below are the same facts as consta
 the form slapd returns them (an escaped comma comes back as `\\2C`).
 
 The session fixture `slapd` (re-exported by conftest.py) starts one directory for the test
-session. It fails, rather than skips, when slapd, slapadd, ldap-utils or openssl are missing:
-scripts/test installs them (Debian slapd and ldap-utils, without a system instance).
+session, and `running_slapd(workdir)` one for a fixture of a test module's own. Both fail, rather
+than skip, when slapd, slapadd, ldap-utils or openssl are missing: scripts/test installs them
+(Debian slapd and ldap-utils, without a system instance).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import secrets
@@ -36,9 +38,12 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from helpers import _free_ports, _read, _tail, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 LDAP_DIR = REPO / "tests" / "ldap"
@@ -140,31 +145,6 @@ def fill_template(template: str, values: dict[str, str]) -> str:
                 raise SlapdError(f"{CONF_TEMPLATE}: no value for {', '.join(left)}")
         lines.append(line)
     return "".join(lines)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def _tail(path: Path, n: int = 30) -> str:
-    return "\n".join(_read(path).splitlines()[-n:]) or "<no log>"
-
-
-def _free_ports(n: int) -> list[int]:
-    """n distinct ports that were free on 127.0.0.1 a moment ago (all held while choosing)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            socks.append(s)
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _run(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None,
@@ -340,7 +320,7 @@ class Slapd:
                 except _PortInUse:
                     if attempt == START_ATTEMPTS - 1:
                         raise SlapdError(f"no free port pair after {START_ATTEMPTS} tries:\n"
-                                         f"{_tail(self.log_file)}") from None
+                                         f"{self._log_tail()}") from None
         else:
             deadline = time.monotonic() + RESTART_BIND_TIMEOUT
             while True:
@@ -351,7 +331,7 @@ class Slapd:
                     if time.monotonic() >= deadline:
                         raise SlapdError(
                             f"ports {self.ldap_port}/{self.ldaps_port} still in use after "
-                            f"{RESTART_BIND_TIMEOUT}s:\n{_tail(self.log_file)}") from None
+                            f"{RESTART_BIND_TIMEOUT}s:\n{self._log_tail()}") from None
                     time.sleep(0.2)
 
     def _launch(self) -> None:
@@ -393,23 +373,19 @@ class Slapd:
             self.stop()
             if not isinstance(e, SlapdError):
                 raise
-            raise SlapdError(f"{e}\nslapd log ({self.log_file}):\n{_tail(self.log_file)}")
+            raise SlapdError(f"{e}\nslapd log ({self.log_file}):\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        """The last 30 lines of the current (or last) slapd process's log."""
+        return _tail(self.log_file, 30)
 
     def stop(self) -> None:
         """Stop slapd by its pid: SIGTERM (and SIGCONT if paused, so it can act on it), then
         SIGKILL after STOP_TIMEOUT seconds. The data and ports stay for restart()."""
         proc, self._proc = self._proc, None
         was_paused, self.paused = self.paused, False
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        if was_paused:
-            proc.send_signal(signal.SIGCONT)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
+        if proc is not None:
+            stop_process(proc, STOP_TIMEOUT, resume=was_paused)
 
     def restart(self) -> None:
         """Stop, then start again on the same ports with the same data (changes made at run time
@@ -502,12 +478,11 @@ class _PortInUse(Exception):
     """slapd exited because one of its ports was taken (retried by start())."""
 
 
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory) -> Slapd:
-    """One OpenLDAP directory for the test session (fails, not skips, without slapd and
-    ldap-utils: scripts/test installs them). Tests that pause, restart or modify it should use
-    a Slapd of their own."""
-    server = Slapd(tmp_path_factory.mktemp("slapd"))
+@contextlib.contextmanager
+def running_slapd(workdir: Path) -> Iterator[Slapd]:
+    """A started Slapd in `workdir`, stopped on leaving; the test fails (not skips) when it
+    cannot start. For fixtures: `with running_slapd(dir) as server: yield server`."""
+    server = Slapd(workdir)
     try:
         server.start()
     except SlapdError as e:
@@ -516,3 +491,12 @@ def slapd(tmp_path_factory) -> Slapd:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory) -> Slapd:
+    """One OpenLDAP directory for the test session (fails, not skips, without slapd and
+    ldap-utils: scripts/test installs them). Tests that pause, restart or modify it should use
+    a Slapd of their own."""
+    with running_slapd(tmp_path_factory.mktemp("slapd")) as server:
+        yield server

@@ -38,7 +38,7 @@ from minio.credentials import LdapIdentityProvider
 from minio.error import MinioAdminException, S3Error
 
 from helpers import STS_VERSION, expect_error, make_s3_client, sts_credentials, sts_request
-from ldap import PASSWORDS, PEOPLE_DN, Slapd, SlapdError
+from ldap import PASSWORDS, PEOPLE_DN, Slapd, running_slapd
 from ldap_sts_helpers import (
     ALICE_DN, BOB_DN, CAROL_DN, CONTRACTORS_GROUP_DN, DAVE_DN, FRANK_DN, FRANK_DN_ESCAPED_COMMA,
     FRANK_DN_LOWER_HEX, LOGIN_FAILED, NOMAP_DN, READERS_DN, STAR_DN, WRITERS_DN, admin_client,
@@ -108,15 +108,8 @@ def tls_server(slapd, tmp_path_factory):
 @pytest.fixture(scope="module")
 def own_slapd(tmp_path_factory) -> Slapd:
     """A directory of this module's own, restarted and paused by the tests."""
-    server = Slapd(tmp_path_factory.mktemp("own-slapd"))
-    try:
-        server.start()
-    except SlapdError as e:
-        pytest.fail(f"OpenLDAP test directory: {e}", pytrace=False)
-    try:
+    with running_slapd(tmp_path_factory.mktemp("own-slapd")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::children::{free_port, log_tail};
+
 /// `tests/ldap/slapd.conf.in`: `@NAME@` placeholders on the lines that are not comments.
 const CONF_TEMPLATE: &str = include_str!("../../../tests/ldap/slapd.conf.in");
 /// `tests/ldap/directory.ldif`: the accounts and groups.
@@ -316,7 +318,8 @@ fn make_certificates(openssl: &Path, tls: &Path) -> Result<(PathBuf, PathBuf, Pa
     .context("writing the certificate extensions")?;
     let serial = rand::random::<u64>() >> 1;
     let p = |path: &Path| path.as_os_str().to_owned();
-    let steps: [Vec<std::ffi::OsString>; 5] = [
+    // An EC P-256 private key written to `out`.
+    let genpkey = |out: &Path| -> Vec<std::ffi::OsString> {
         vec![
             "genpkey".into(),
             "-algorithm".into(),
@@ -324,8 +327,11 @@ fn make_certificates(openssl: &Path, tls: &Path) -> Result<(PathBuf, PathBuf, Pa
             "-pkeyopt".into(),
             "ec_paramgen_curve:P-256".into(),
             "-out".into(),
-            p(&ca_key),
-        ],
+            p(out),
+        ]
+    };
+    let steps: [Vec<std::ffi::OsString>; 5] = [
+        genpkey(&ca_key),
         vec![
             "req".into(),
             "-x509".into(),
@@ -344,15 +350,7 @@ fn make_certificates(openssl: &Path, tls: &Path) -> Result<(PathBuf, PathBuf, Pa
             "-out".into(),
             p(&ca),
         ],
-        vec![
-            "genpkey".into(),
-            "-algorithm".into(),
-            "EC".into(),
-            "-pkeyopt".into(),
-            "ec_paramgen_curve:P-256".into(),
-            "-out".into(),
-            p(&key),
-        ],
+        genpkey(&key),
         vec![
             "req".into(),
             "-new".into(),
@@ -454,16 +452,9 @@ fn root_password() -> String {
         .collect()
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free port")?;
-    Ok(l.local_addr().context("reading the free port")?.port())
-}
-
+/// The last lines of slapd's log, `<empty>` when there are none.
 fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    let tail = log_tail(path);
     if tail.is_empty() {
         "<empty>".to_owned()
     } else {

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod baseline;
+mod children;
 mod client;
 mod directory;
 mod issuer;
@@ -595,24 +596,6 @@ async fn measure(
                         jwks_checks.push(JwksCheck::new(scenario, c, before, after));
                         results.push(m);
                     }
-                    (Some(s3), Scenario::Ldap, _) => {
-                        eprintln!(
-                            "{TARGET} {scenario} c={c} ({} users, round-robin) …",
-                            directory::USERS.len()
-                        );
-                        let op = ldap_identity_op(s3.endpoint());
-                        results.push(
-                            scenarios::run_http(
-                                TARGET,
-                                scenario,
-                                s3.endpoint(),
-                                c,
-                                plan.bounds,
-                                op,
-                            )
-                            .await,
-                        );
-                    }
                     (Some(s3), Scenario::Get4kUser, Some(user)) => {
                         // Compared with root's GET of the same size, interleaved.
                         eprintln!("{TARGET} {scenario} c={c} (interleaved with {AS_ROOT}) …");
@@ -650,8 +633,16 @@ async fn measure(
                         );
                     }
                     (Some(s3), _, _) => {
-                        eprintln!("{TARGET} {scenario} c={c} …");
-                        let op = make_op(s3, scenario, plan.put_keys);
+                        let op = if scenario == Scenario::Ldap {
+                            eprintln!(
+                                "{TARGET} {scenario} c={c} ({} users, round-robin) …",
+                                directory::USERS.len()
+                            );
+                            ldap_identity_op(s3.endpoint())
+                        } else {
+                            eprintln!("{TARGET} {scenario} c={c} …");
+                            make_op(s3, scenario, plan.put_keys)
+                        };
                         results.push(
                             scenarios::run_http(
                                 TARGET,
@@ -848,9 +839,10 @@ mod tests {
         Plan::from_cli(&cli)
     }
 
-    #[test]
-    fn web_identity_is_refused_with_an_endpoint_and_accepted_with_spawn() {
-        let why = plan(&[
+    /// Why a plan for an already-running `--endpoint` (with keys) running `scenarios` is
+    /// refused; empty when it is not.
+    fn refusal_with_endpoint(scenarios: &str) -> String {
+        plan(&[
             "--endpoint",
             "http://127.0.0.1:9000",
             "--access-key",
@@ -858,11 +850,38 @@ mod tests {
             "--secret-key",
             "b",
             "--scenarios",
-            "get4k,web-identity",
+            scenarios,
         ])
         .err()
         .map(|e| e.to_string())
-        .unwrap_or_default();
+        .unwrap_or_default()
+    }
+
+    /// The form of `op`'s request `seq`, once it is checked to be an unsigned POST to `/`
+    /// expecting temporary credentials back.
+    fn form_of(op: &MakeOp, seq: u64) -> String {
+        let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
+        assert_eq!(o.request.uri().path(), "/");
+        assert!(
+            o.request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .is_none()
+        );
+        format!("{:?}", o.request.body())
+    }
+
+    /// Whether `make_op` refuses `scenario` (whose requests are built elsewhere).
+    fn make_op_fails(scenario: Scenario) -> bool {
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let s3 = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "b");
+        make_op(&s3, scenario, 1)(0).is_err()
+    }
+
+    #[test]
+    fn web_identity_is_refused_with_an_endpoint_and_accepted_with_spawn() {
+        let why = refusal_with_endpoint("get4k,web-identity");
         assert!(
             why.contains("web-identity scenario is not available with --endpoint"),
             "{why}"
@@ -886,32 +905,15 @@ mod tests {
             .collect();
         let one = client::web_identity_form("t0").len() as u64;
         assert_eq!(sent, [one; 4]);
-        let body_of = |seq| {
-            let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
-            assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
-            format!("{:?}", o.request.body())
-        };
-        assert_eq!(body_of(0), body_of(3));
-        assert_ne!(body_of(0), body_of(1));
+        assert_eq!(form_of(&op, 0), form_of(&op, 3));
+        assert_ne!(form_of(&op, 0), form_of(&op, 1));
         assert!(web_identity_op(&endpoint, &[])(0).is_err());
-        assert!(make_op_of_web_identity_fails());
+        assert!(make_op_fails(Scenario::WebIdentity));
     }
 
     #[test]
     fn ldap_is_refused_with_an_endpoint_and_accepted_with_spawn_or_baseline_only() {
-        let why = plan(&[
-            "--endpoint",
-            "http://127.0.0.1:9000",
-            "--access-key",
-            "a",
-            "--secret-key",
-            "b",
-            "--scenarios",
-            "ldap",
-        ])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+        let why = refusal_with_endpoint("ldap");
         assert!(
             why.contains("ldap scenario is not available with --endpoint"),
             "{why}"
@@ -926,32 +928,11 @@ mod tests {
 
     #[test]
     fn ldap_requests_alternate_alice_and_bob() {
-        let endpoint = Endpoint::loopback(9000);
-        let op = ldap_identity_op(&endpoint);
-        let body_of = |seq| {
-            let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
-            assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
-            assert_eq!(o.request.uri().path(), "/");
-            assert!(
-                o.request
-                    .headers()
-                    .get(http::header::AUTHORIZATION)
-                    .is_none()
-            );
-            format!("{:?}", o.request.body())
-        };
-        assert!(body_of(0).contains("LDAPUsername=alice&LDAPPassword=alice-secret"));
-        assert!(body_of(1).contains("LDAPUsername=bob&LDAPPassword=bob-secret"));
-        assert_eq!(body_of(2), body_of(0));
-        assert_eq!(body_of(3), body_of(1));
-        let creds = Arc::new(Credentials::new("AK", "SK", None));
-        let s3 = S3Client::new(endpoint, creds, "us-east-1", "b");
-        assert!(make_op(&s3, Scenario::Ldap, 1)(0).is_err());
-    }
-
-    fn make_op_of_web_identity_fails() -> bool {
-        let creds = Arc::new(Credentials::new("AK", "SK", None));
-        let s3 = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "b");
-        make_op(&s3, Scenario::WebIdentity, 1)(0).is_err()
+        let op = ldap_identity_op(&Endpoint::loopback(9000));
+        assert!(form_of(&op, 0).contains("LDAPUsername=alice&LDAPPassword=alice-secret"));
+        assert!(form_of(&op, 1).contains("LDAPUsername=bob&LDAPPassword=bob-secret"));
+        assert_eq!(form_of(&op, 2), form_of(&op, 0));
+        assert_eq!(form_of(&op, 3), form_of(&op, 1));
+        assert!(make_op_fails(Scenario::Ldap));
     }
 }

@@ -360,78 +360,104 @@ fn ratio(
     (b > 0.0).then(|| metric(ours) / b)
 }
 
+/// How one ratio is made: the server under test's run of `scenario` over `baseline`'s run of
+/// the same scenario and concurrency, compared on `measure` (named `metric`).
+struct RatioDef {
+    name: &'static str,
+    scenario: Scenario,
+    metric: &'static str,
+    baseline: &'static str,
+    measure: fn(&Measurement) -> f64,
+}
+
+fn ops_per_sec(m: &Measurement) -> f64 {
+    m.ops_per_sec
+}
+
+fn bytes_per_sec(m: &Measurement) -> f64 {
+    m.bytes_per_sec
+}
+
+/// Every ratio, in the order listed at each concurrency.
+const RATIO_DEFS: [RatioDef; 9] = [
+    RatioDef {
+        name: "tessera get4k / hyper get4k",
+        scenario: Scenario::Get4k,
+        metric: "req/s",
+        baseline: HYPER,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: "tessera put4k / fsync-ceiling",
+        scenario: Scenario::Put4k,
+        metric: "ops/s",
+        baseline: FSYNC,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: "tessera get1m / hyper get1m",
+        scenario: Scenario::Get1m,
+        metric: "bytes/s",
+        baseline: HYPER,
+        measure: bytes_per_sec,
+    },
+    RatioDef {
+        name: "tessera get4k as IAM user / as root",
+        scenario: Scenario::Get4kUser,
+        metric: "req/s",
+        baseline: AS_ROOT,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: "tessera get4k as root / as root (noise floor)",
+        scenario: Scenario::Get4kAa,
+        metric: "req/s",
+        baseline: AS_ROOT,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: "tessera assume-role / hyper get4k",
+        scenario: Scenario::AssumeRole,
+        metric: "req/s",
+        baseline: HYPER_GET4K,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: "tessera get4k temporary / long-term keys",
+        scenario: Scenario::Get4kTemp,
+        metric: "req/s",
+        baseline: AS_USER,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: WEB_IDENTITY_RATIO,
+        scenario: Scenario::WebIdentity,
+        metric: "req/s",
+        baseline: RSA_VERIFY_LIMIT,
+        measure: ops_per_sec,
+    },
+    RatioDef {
+        name: LDAP_RATIO,
+        scenario: Scenario::Ldap,
+        metric: "req/s",
+        baseline: LDAP_DIRECT,
+        measure: ops_per_sec,
+    },
+];
+
 fn ratios(results: &[Measurement], concurrencies: &[usize]) -> Vec<Ratio> {
-    let mut out = Vec::new();
-    for &c in concurrencies {
-        out.push(Ratio {
-            name: "tessera get4k / hyper get4k",
-            scenario: Scenario::Get4k,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, HYPER, Scenario::Get4k, c, |m| m.ops_per_sec),
-        });
-        out.push(Ratio {
-            name: "tessera put4k / fsync-ceiling",
-            scenario: Scenario::Put4k,
-            metric: "ops/s",
-            concurrency: c,
-            value: ratio(results, FSYNC, Scenario::Put4k, c, |m| m.ops_per_sec),
-        });
-        out.push(Ratio {
-            name: "tessera get1m / hyper get1m",
-            scenario: Scenario::Get1m,
-            metric: "bytes/s",
-            concurrency: c,
-            value: ratio(results, HYPER, Scenario::Get1m, c, |m| m.bytes_per_sec),
-        });
-        out.push(Ratio {
-            name: "tessera get4k as IAM user / as root",
-            scenario: Scenario::Get4kUser,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, AS_ROOT, Scenario::Get4kUser, c, |m| m.ops_per_sec),
-        });
-        out.push(Ratio {
-            name: "tessera get4k as root / as root (noise floor)",
-            scenario: Scenario::Get4kAa,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, AS_ROOT, Scenario::Get4kAa, c, |m| m.ops_per_sec),
-        });
-        out.push(Ratio {
-            name: "tessera assume-role / hyper get4k",
-            scenario: Scenario::AssumeRole,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, HYPER_GET4K, Scenario::AssumeRole, c, |m| {
-                m.ops_per_sec
-            }),
-        });
-        out.push(Ratio {
-            name: "tessera get4k temporary / long-term keys",
-            scenario: Scenario::Get4kTemp,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, AS_USER, Scenario::Get4kTemp, c, |m| m.ops_per_sec),
-        });
-        out.push(Ratio {
-            name: WEB_IDENTITY_RATIO,
-            scenario: Scenario::WebIdentity,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, RSA_VERIFY_LIMIT, Scenario::WebIdentity, c, |m| {
-                m.ops_per_sec
-            }),
-        });
-        out.push(Ratio {
-            name: LDAP_RATIO,
-            scenario: Scenario::Ldap,
-            metric: "req/s",
-            concurrency: c,
-            value: ratio(results, LDAP_DIRECT, Scenario::Ldap, c, |m| m.ops_per_sec),
-        });
-    }
-    out
+    concurrencies
+        .iter()
+        .flat_map(|&c| {
+            RATIO_DEFS.iter().map(move |d| Ratio {
+                name: d.name,
+                scenario: d.scenario,
+                metric: d.metric,
+                concurrency: c,
+                value: ratio(results, d.baseline, d.scenario, c, d.measure),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -534,6 +560,33 @@ mod tests {
         assert!(!text.contains("Identity store"));
     }
 
+    /// The report of `results` for `scenario` alone at c=16, 64 and 128, and its markdown, once
+    /// its ratios are checked: only `name`, in req/s, `at16` and `at64`, none at 128 (no run).
+    fn one_ratio_report(
+        results: Vec<Measurement>,
+        scenario: Scenario,
+        name: &str,
+        at16: f64,
+        at64: f64,
+    ) -> (Report, String) {
+        let report = Report::new(run_info(), results, &[scenario], &[16, 64, 128], Vec::new());
+        let values: Vec<_> = report
+            .ratios
+            .iter()
+            .map(|q| (q.name, q.metric, q.concurrency, q.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (name, "req/s", 16, Some(at16)),
+                (name, "req/s", 64, Some(at64)),
+                (name, "req/s", 128, None),
+            ]
+        );
+        let text = report.markdown();
+        (report, text)
+    }
+
     #[test]
     fn web_identity_is_compared_with_the_rsa_limit_of_its_own_run() {
         let mut limit16 = m(RSA_VERIFY_LIMIT, Scenario::WebIdentity, 16, 20000.0, 0.0);
@@ -546,27 +599,13 @@ mod tests {
             // Another scenario's baseline does not stand in for it.
             m(HYPER_GET4K, Scenario::AssumeRole, 16, 1.0, 0.0),
         ];
-        let report = Report::new(
-            run_info(),
+        let (report, text) = one_ratio_report(
             results,
-            &[Scenario::WebIdentity],
-            &[16, 64, 128],
-            Vec::new(),
+            Scenario::WebIdentity,
+            WEB_IDENTITY_RATIO,
+            0.4,
+            0.25,
         );
-        let values: Vec<_> = report
-            .ratios
-            .iter()
-            .map(|q| (q.name, q.metric, q.concurrency, q.value))
-            .collect();
-        assert_eq!(
-            values,
-            [
-                (WEB_IDENTITY_RATIO, "req/s", 16, Some(0.4)),
-                (WEB_IDENTITY_RATIO, "req/s", 64, Some(0.25)),
-                (WEB_IDENTITY_RATIO, "req/s", 128, None),
-            ]
-        );
-        let text = report.markdown();
         assert!(text.contains(
             "| tessera web-identity / RSA-2048 verifications on all cores | req/s | 16 | 0.400 |"
         ));
@@ -596,27 +635,7 @@ mod tests {
             // Another scenario's baseline does not stand in for it.
             m(RSA_VERIFY_LIMIT, Scenario::WebIdentity, 16, 1.0, 0.0),
         ];
-        let report = Report::new(
-            run_info(),
-            results,
-            &[Scenario::Ldap],
-            &[16, 64, 128],
-            Vec::new(),
-        );
-        let values: Vec<_> = report
-            .ratios
-            .iter()
-            .map(|q| (q.name, q.metric, q.concurrency, q.value))
-            .collect();
-        assert_eq!(
-            values,
-            [
-                (LDAP_RATIO, "req/s", 16, Some(0.7)),
-                (LDAP_RATIO, "req/s", 64, Some(0.5)),
-                (LDAP_RATIO, "req/s", 128, None),
-            ]
-        );
-        let text = report.markdown();
+        let (report, text) = one_ratio_report(results, Scenario::Ldap, LDAP_RATIO, 0.7, 0.5);
         assert!(text.contains(
             "| tessera ldap / ldap3 direct (search + bind + group search) | req/s | 16 | 0.700 |"
         ));

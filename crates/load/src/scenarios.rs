@@ -356,14 +356,9 @@ async fn run_tally(
     bounds: Bounds,
     make_op: MakeOp,
 ) -> (Tally, Duration) {
-    let budget = Arc::new(Budget::new(bounds.max_requests));
-    let ready = Arc::new(Barrier::new(concurrency + 1));
-    let go = Arc::new(Barrier::new(concurrency + 1));
-    let mut workers = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let (budget, ready, go) = (budget.clone(), ready.clone(), go.clone());
+    run_workers(concurrency, bounds, |start| {
         let (endpoint, make_op) = (endpoint.clone(), make_op.clone());
-        workers.push(tokio::spawn(async move {
+        async move {
             let mut tally = Tally::default();
             let mut conn = match Connection::open(&endpoint).await {
                 Ok(c) => Some(c),
@@ -372,9 +367,8 @@ async fn run_tally(
                     None
                 }
             };
-            ready.wait().await;
-            go.wait().await;
-            while let Some(seq) = budget.claim() {
+            start.wait().await;
+            while let Some(seq) = start.claim() {
                 http_step(
                     &endpoint,
                     &mut conn,
@@ -386,7 +380,50 @@ async fn run_tally(
                 .await;
             }
             tally
-        }));
+        }
+    })
+    .await
+}
+
+/// A worker's view of its run: the start it waits for, then the sequence numbers it claims.
+struct Start {
+    budget: Arc<Budget>,
+    ready: Arc<Barrier>,
+    go: Arc<Barrier>,
+}
+
+impl Start {
+    /// Says this worker is ready, then waits until all are and the clock has started.
+    async fn wait(&self) {
+        self.ready.wait().await;
+        self.go.wait().await;
+    }
+
+    /// The next operation's sequence number, or `None` once the run's bounds are spent.
+    fn claim(&self) -> Option<u64> {
+        self.budget.claim()
+    }
+}
+
+/// The scaffolding of a closed-loop async run: `concurrency` tasks, each the future
+/// `worker(start)` (which sets itself up, waits for `start`, then runs the operations it
+/// claims), with the clock started once all of them are ready; their tallies merged, and the
+/// time from that start until the last one ended.
+async fn run_workers<F, Fut>(concurrency: usize, bounds: Bounds, worker: F) -> (Tally, Duration)
+where
+    F: Fn(Start) -> Fut,
+    Fut: Future<Output = Tally> + Send + 'static,
+{
+    let budget = Arc::new(Budget::new(bounds.max_requests));
+    let ready = Arc::new(Barrier::new(concurrency + 1));
+    let go = Arc::new(Barrier::new(concurrency + 1));
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        workers.push(tokio::spawn(worker(Start {
+            budget: budget.clone(),
+            ready: ready.clone(),
+            go: go.clone(),
+        })));
     }
     ready.wait().await;
     let start = Instant::now();
@@ -468,17 +505,12 @@ pub async fn run_async(
     bounds: Bounds,
     op: AsyncOp,
 ) -> Measurement {
-    let budget = Arc::new(Budget::new(bounds.max_requests));
-    let ready = Arc::new(Barrier::new(concurrency + 1));
-    let go = Arc::new(Barrier::new(concurrency + 1));
-    let mut workers = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let (budget, ready, go, op) = (budget.clone(), ready.clone(), go.clone(), op.clone());
-        workers.push(tokio::spawn(async move {
+    let (total, elapsed) = run_workers(concurrency, bounds, |start| {
+        let op = op.clone();
+        async move {
             let mut tally = Tally::default();
-            ready.wait().await;
-            go.wait().await;
-            while let Some(seq) = budget.claim() {
+            start.wait().await;
+            while let Some(seq) = start.claim() {
                 let started = Instant::now();
                 match tokio::time::timeout(bounds.op_timeout, op(seq)).await {
                     Ok(Ok(bytes)) => tally.success(bytes, started.elapsed()),
@@ -487,20 +519,10 @@ pub async fn run_async(
                 }
             }
             tally
-        }));
-    }
-    ready.wait().await;
-    let start = Instant::now();
-    let _ = budget.deadline.set(start + bounds.duration);
-    go.wait().await;
-    let mut total = Tally::default();
-    for w in workers {
-        match w.await {
-            Ok(t) => total.merge(t),
-            Err(e) => total.failure(|| format!("worker failed: {e}")),
         }
-    }
-    Measurement::from_tally(target, scenario.name(), concurrency, total, start.elapsed())
+    })
+    .await;
+    Measurement::from_tally(target, scenario.name(), concurrency, total, elapsed)
 }
 
 /// Closed-loop blocking load on `concurrency` OS threads; `op(worker, seq)` returns the bytes

@@ -18,6 +18,7 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 use tokio::process::{Child, Command};
 
+use crate::children::{free_port, log_tail};
 use crate::client::{self, Endpoint, Issued, S3Client};
 use crate::scenarios::{self, KEY_1M, KEY_4K, SIZE_1M, SIZE_4K};
 use tessera_sigv4::Credentials;
@@ -156,18 +157,6 @@ impl SpawnedServer {
     }
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free port")?;
-    Ok(l.local_addr().context("reading the free port")?.port())
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
 /// Create the bucket (an existing one of ours is fine) and the objects the GET scenarios read,
 /// then read each back once, so a signing or routing problem fails here with a clear message
 /// instead of as a column of errors.
@@ -218,6 +207,21 @@ fn home_policy(bucket: &str) -> String {
     )
 }
 
+/// `body` encrypted for the admin API with `password` (root's secret key; madmin's Argon2id
+/// AES-GCM), off the async workers since the key derivation blocks; `what` says what failed.
+async fn seal(password: String, body: String, what: &'static str) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        tessera_admin::encrypt(
+            password.as_bytes(),
+            body.as_bytes(),
+            tessera_admin::Algorithm::Argon2idAesGcm,
+        )
+    })
+    .await
+    .context(what)?
+    .context(what)
+}
+
 async fn admin_call(
     root: &S3Client,
     method: http::Method,
@@ -255,17 +259,12 @@ pub async fn prepare_iam_user(
     )
     .await?;
     let body = format!(r#"{{"secretKey":"{secret}","status":"enabled"}}"#);
-    let password = root_secret.to_owned();
-    let sealed = tokio::task::spawn_blocking(move || {
-        tessera_admin::encrypt(
-            password.as_bytes(),
-            body.as_bytes(),
-            tessera_admin::Algorithm::Argon2idAesGcm,
-        )
-    })
-    .await
-    .context("encrypting the add-user payload")?
-    .context("encrypting the add-user payload")?;
+    let sealed = seal(
+        root_secret.to_owned(),
+        body,
+        "encrypting the add-user payload",
+    )
+    .await?;
     admin_call(
         root,
         http::Method::PUT,
@@ -397,19 +396,7 @@ pub async fn attach_ldap_group_policy(
     let command = "idp/ldap/policy/attach";
     let body = serde_json::json!({"policies": [policy], "group": group_dn}).to_string();
     let password = root.credentials().secret_key().expose().to_owned();
-    let sealed = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || {
-            tessera_admin::encrypt(
-                password.as_bytes(),
-                body.as_bytes(),
-                tessera_admin::Algorithm::Argon2idAesGcm,
-            )
-        }
-    })
-    .await
-    .context("encrypting the attach payload")?
-    .context("encrypting the attach payload")?;
+    let sealed = seal(password.clone(), body, "encrypting the attach payload").await?;
     let request = root.admin(http::Method::POST, command, &[], Bytes::from(sealed))?;
     let (out, answer) =
         client::send_once_keeping(root.endpoint(), request, MAX_STS_ANSWER, SETUP_TIMEOUT)
