@@ -48,7 +48,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -57,6 +56,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from helpers import _free_ports, _read, _tail
 
 START_TIMEOUT = 60.0  # from the first command to radosgw answering HTTP
 RGW_START_TIMEOUT = 60.0  # start_rgw(): from exec to radosgw answering HTTP
@@ -84,31 +85,6 @@ def find_tool(name: str) -> str:
         raise CephError(f"{name} is not installed: run scripts/test, which installs the Debian "
                         "packages ceph-mon, ceph-osd, radosgw and ceph-common when missing")
     return found
-
-
-def _free_ports(n: int) -> list[int]:
-    """n distinct ports that were free on 127.0.0.1 a moment ago (all held while choosing)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            socks.append(s)
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def _tail(path: Path, n: int = 30) -> str:
-    return "\n".join(_read(path).splitlines()[-n:]) or f"<nothing in {path}>"
 
 
 def _alive(pid: int) -> bool:

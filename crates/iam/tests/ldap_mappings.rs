@@ -3,28 +3,16 @@
 //! policy against removal, and they are apart from the mappings of internal users and groups.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use tessera_iam::{
-    Account, IamSystem, LDAP_GROUPS_CLAIM, MappingTarget, MappingUpdate, RedbIamStore, RootAccount,
-    Secret,
-};
+use tessera_iam::{Account, IamSystem, LDAP_GROUPS_CLAIM, MappingTarget, MappingUpdate};
 
 const ALICE: &str = "uid=alice,ou=people,dc=tessera,dc=test";
 const READERS: &str = "cn=readers,ou=groups,dc=tessera,dc=test";
 const WRITERS: &str = "cn=writers,ou=groups,dc=tessera,dc=test";
 
-fn open(dir: &std::path::Path) -> IamSystem {
-    let store = Arc::new(RedbIamStore::open(&dir.join("iam.redb")).unwrap());
-    IamSystem::open(
-        store,
-        RootAccount {
-            access_key: "rootuser".into(),
-            secret_key: Secret::new("rootsecret123".into()),
-        },
-    )
-    .unwrap()
-}
+mod common;
+
+use common::open;
 
 fn attach(iam: &IamSystem, target: MappingTarget, policy: &str) {
     iam.update_mapping(&target, &[policy.to_owned()], MappingUpdate::Attach)

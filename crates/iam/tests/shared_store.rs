@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+mod common;
+
 use tessera_iam::{
     Account, Change, IamError, IamResult, IamStore, IamSystem, MappingTarget, MappingUpdate,
-    RootAccount, Secret,
 };
 
 /// The records and, per key, the revision that last wrote it.
@@ -64,18 +65,10 @@ impl IamStore for NodeStore {
 }
 
 fn node(shared: &Arc<Mutex<Shared>>) -> IamSystem {
-    let store = Arc::new(NodeStore {
+    common::open_with(Arc::new(NodeStore {
         shared: Arc::clone(shared),
         read_at: Mutex::new(0),
-    });
-    IamSystem::open(
-        store,
-        RootAccount {
-            access_key: "rootuser".into(),
-            secret_key: Secret::new("rootsecret123".into()),
-        },
-    )
-    .unwrap()
+    }))
 }
 
 fn attach(iam: &IamSystem, user: &str, policy: &str) {

@@ -4,21 +4,13 @@
 use std::sync::Arc;
 
 use tessera_iam::{
-    Account, IamError, IamSystem, KeyLookup, MappingTarget, MappingUpdate, RedbIamStore,
-    RootAccount, Secret, ServiceAccountRecord, Status,
+    Account, IamError, IamSystem, KeyLookup, MappingTarget, MappingUpdate, Secret,
+    ServiceAccountRecord, Status,
 };
 
-fn open(dir: &std::path::Path) -> IamSystem {
-    let store = Arc::new(RedbIamStore::open(&dir.join("iam.redb")).unwrap());
-    IamSystem::open(
-        store,
-        RootAccount {
-            access_key: "rootuser".into(),
-            secret_key: Secret::new("rootsecret123".into()),
-        },
-    )
-    .unwrap()
-}
+mod common;
+
+use common::open;
 
 fn policies(iam: &IamSystem, user: &str) -> Vec<String> {
     let mut p = iam
