@@ -38,9 +38,19 @@ START_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> TesseraProcess:
-    """The session's Tessera (see helpers.start_tessera), stopped by its pid at the end."""
-    handle = start_tessera(tmp_path_factory.mktemp("tessera"), region=REGION,
+def server(request, tmp_path_factory) -> TesseraProcess:
+    """The session's Tessera (see helpers.start_tessera), stopped by its pid at the end. With
+    TESSERA_TEST_BACKEND=upstream its object data lives in a throwaway Ceph radosgw (the
+    session's `ceph` fixture) instead of on its disk, so the S3 tests run against the upstream
+    backend: `TESSERA_TEST_BACKEND=upstream .venv/bin/python -m pytest tests/interop/test_boto3.py`."""
+    env = {}
+    if os.environ.get("TESSERA_TEST_BACKEND") == "upstream":
+        cluster = request.getfixturevalue("ceph")
+        env = {"TESSERA_UPSTREAM_ENDPOINT": cluster.endpoint,
+               "TESSERA_UPSTREAM_ACCESS_KEY": cluster.service_access_key,
+               "TESSERA_UPSTREAM_SECRET_KEY": cluster.service_secret_key,
+               "TESSERA_UPSTREAM_BUCKET_PREFIX": "suite-"}
+    handle = start_tessera(tmp_path_factory.mktemp("tessera"), env, region=REGION,
                            timeout=START_TIMEOUT)
     try:
         yield handle

@@ -50,6 +50,15 @@ pub fn storage_to_s3(e: StorageError) -> S3Error {
             return err;
         }
         StorageError::BodyRead(source) => return body_error(source.as_ref()),
+        StorageError::Upstream(detail) => {
+            tracing::warn!(%detail, "the upstream S3 cluster failed a request");
+            let mut err = S3Error::with_message(
+                S3ErrorCode::ServiceUnavailable,
+                "the object store behind this server is unavailable or failed: the request was not applied, retry it",
+            );
+            err.set_status_code(http::StatusCode::SERVICE_UNAVAILABLE);
+            return err;
+        }
         StorageError::Io(_) | StorageError::Index(_) => {
             tracing::error!(error = %e, "internal storage failure");
             return s3_error!(

@@ -10,6 +10,7 @@ mod openid_config;
 mod root_credentials;
 mod serve;
 mod tls;
+mod upstream_config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -23,7 +23,7 @@ use tessera_frontend::{
 };
 use tessera_idp::ldap::LdapDirectory;
 use tessera_idp::openid::{Fetcher, Providers};
-use tessera_storage::{DiskBackend, DiskOptions};
+use tessera_storage::{DiskBackend, DiskOptions, ObjectBackend, UpstreamBackend};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -82,26 +82,39 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         stop_rx,
     ));
 
-    let opened = DiskBackend::open(
-        &system_dir.join("storage"),
-        DiskOptions {
-            stale_upload_after: settings.stale_upload_after,
-            ..DiskOptions::default()
-        },
-    )
-    .await;
-    let backend = match opened {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = stop_tx.send(true);
-            let _ = accept_loop.await;
-            return Err(anyhow::anyhow!(e).context(format!(
-                "cannot open the object store under {}",
-                args.dir.display()
-            )));
-        }
-    };
-    let cleanup = backend.spawn_periodic_cleanup();
+    let (backend, cleanup): (Arc<dyn ObjectBackend>, Option<tokio::task::JoinHandle<()>>) =
+        match crate::upstream_config::upstream_options(std::env::vars())? {
+            Some(options) => {
+                println!(
+                    "Object data in the upstream S3 cluster at {} (bucket prefix `{}`)",
+                    options.endpoint, options.bucket_prefix
+                );
+                (Arc::new(UpstreamBackend::new(&options)), None)
+            }
+            None => {
+                let opened = DiskBackend::open(
+                    &system_dir.join("storage"),
+                    DiskOptions {
+                        stale_upload_after: settings.stale_upload_after,
+                        ..DiskOptions::default()
+                    },
+                )
+                .await;
+                let backend = match opened {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let _ = stop_tx.send(true);
+                        let _ = accept_loop.await;
+                        return Err(anyhow::anyhow!(e).context(format!(
+                            "cannot open the object store under {}",
+                            args.dir.display()
+                        )));
+                    }
+                };
+                let cleanup = backend.spawn_periodic_cleanup();
+                (Arc::new(backend), Some(cleanup))
+            }
+        };
     let iam_store = identity_store(&system_dir)?;
     let iam = Arc::new(
         tessera_iam::IamSystem::open(iam_store, root)
@@ -119,7 +132,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ldap,
     };
     let _ = state.openid.set(openid);
-    let _ = state.s3.set(build_service(Arc::new(backend), iam, options));
+    let _ = state.s3.set(build_service(backend, iam, options));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
     // Scripts that start the server read this line to learn the port.
@@ -129,7 +142,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: finishing in-flight requests");
     let _ = stop_tx.send(true);
     let _ = accept_loop.await;
-    cleanup.abort();
+    if let Some(cleanup) = cleanup {
+        cleanup.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -46,6 +46,9 @@ pub enum StorageError {
     Io(#[source] io::Error),
     #[error("the metadata index failed: {0}")]
     Index(String),
+    /// The upstream S3 cluster cannot be reached, answered late or answered nonsense.
+    #[error("{0}")]
+    Upstream(String),
 }
 
 impl StorageError {

@@ -1,6 +1,7 @@
 //! Where object data lives. `ObjectBackend` is the contract every backend keeps (buckets,
 //! objects, listings, multipart uploads); `DiskBackend` is the embedded default: object bytes in
-//! files made durable before they are referenced, the index and metadata in redb.
+//! files made durable before they are referenced, the index and metadata in redb;
+//! `UpstreamBackend` keeps them in an upstream S3 cluster (scale-out).
 //! This crate knows nothing about identities, HTTP or S3's wire format.
 
 #![forbid(unsafe_code)]
@@ -9,11 +10,13 @@ mod digest;
 mod disk;
 mod error;
 mod types;
+mod upstream;
 
 pub use digest::{BodyDigest, BodySummary, multipart_etag};
 pub use disk::{DiskBackend, DiskOptions};
 pub use error::{StorageError, StorageResult};
 pub use types::*;
+pub use upstream::{UpstreamBackend, UpstreamOptions};
 
 /// An object being read: its description, the range served (if any) and the bytes.
 pub struct ObjectRead {

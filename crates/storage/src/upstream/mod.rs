@@ -1,0 +1,558 @@
+//! The scale-out object backend: buckets and objects live in an upstream S3 cluster (Ceph's
+//! radosgw, MinIO, AWS), reached with Tessera's own service key after Tessera has
+//! authenticated and authorised the client. Client bucket names map to upstream names with an
+//! optional prefix, so Tessera's buckets stay apart from others in the cluster; objects are
+//! plain objects upstream. Bodies stream both ways; an upload is checked against the writer's
+//! promises on its way (see `body`), so a broken promise stores nothing. Checksums a client
+//! sent as headers are kept as upstream metadata (`x-amz-meta-tessera-checksum-*`) and
+//! returned from there.
+
+mod body;
+mod error;
+mod multipart;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    StalledStreamProtectionConfig, retry::RetryConfig, timeout::TimeoutConfig,
+};
+use aws_sdk_s3::primitives::DateTime;
+use zeroize::Zeroizing;
+
+use crate::digest::BodyDigest;
+use crate::error::{StorageError, StorageResult};
+use crate::types::{
+    BodyStream, BucketInfo, ByteRange, ChecksumAlgorithm, Checksums, ListPage, ListQuery,
+    ObjectAttributes, ObjectInfo, RangeRequest, UnixMillis,
+};
+use crate::{ObjectRead, ObjectWrite};
+
+use self::body::{download, verdict_of, verified, verified_empty};
+use self::error::upstream_error;
+
+/// The user-metadata prefix under which Tessera keeps checksums upstream.
+const CHECKSUM_META: &str = "tessera-checksum-";
+
+/// Where the upstream cluster is and how Tessera signs in to it.
+#[derive(Clone)]
+pub struct UpstreamOptions {
+    /// `http(s)://host:port`.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: Zeroizing<String>,
+    /// Put before every bucket name upstream (`""`: none).
+    pub bucket_prefix: String,
+    /// Bound on connecting and on each upstream operation's first byte.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for UpstreamOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamOptions")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("bucket_prefix", &self.bucket_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The upstream S3 backend.
+pub struct UpstreamBackend {
+    client: Client,
+    prefix: String,
+}
+
+impl UpstreamBackend {
+    #[must_use]
+    pub fn new(options: &UpstreamOptions) -> Self {
+        let credentials = Credentials::new(
+            options.access_key.clone(),
+            options.secret_key.as_str(),
+            None,
+            None,
+            "tessera-upstream",
+        );
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&options.endpoint)
+            .region(Region::new(options.region.clone()))
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            // The client's own checksums are checked by Tessera; the cluster need not know them.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+            // One attempt: a client retries on its own, and an upstream that hangs must turn
+            // into a prompt 503, not into several timeouts in a row.
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(options.timeout)
+                    .read_timeout(options.timeout)
+                    .build(),
+            )
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            prefix: options.bucket_prefix.clone(),
+        }
+    }
+
+    fn upstream(&self, bucket: &str) -> String {
+        format!("{}{bucket}", self.prefix)
+    }
+}
+
+fn millis(t: Option<&DateTime>) -> UnixMillis {
+    t.and_then(|t| t.to_millis().ok()).unwrap_or_default()
+}
+
+fn etag(raw: Option<&str>) -> String {
+    raw.unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// The parts count an ETag names (`…-N`).
+fn parts_of(etag: &str) -> Option<u32> {
+    etag.rsplit_once('-').and_then(|(_, n)| n.parse().ok())
+}
+
+/// User metadata and kept checksums apart.
+fn split_metadata(
+    meta: Option<&std::collections::HashMap<String, String>>,
+) -> (BTreeMap<String, String>, Checksums) {
+    let mut user = BTreeMap::new();
+    let mut checksums = Checksums::new();
+    for (k, v) in meta.into_iter().flatten() {
+        let k = k.to_ascii_lowercase();
+        match k
+            .strip_prefix(CHECKSUM_META)
+            .and_then(ChecksumAlgorithm::from_name)
+        {
+            Some(a) => {
+                checksums.insert(a, v.clone());
+            }
+            None => {
+                user.insert(k, v.clone());
+            }
+        }
+    }
+    (user, checksums)
+}
+
+macro_rules! object_info {
+    ($out:expr, $key:expr, $size:expr) => {{
+        let out = $out;
+        let (user_metadata, checksums) = split_metadata(out.metadata());
+        let etag = etag(out.e_tag());
+        ObjectInfo {
+            key: $key.to_owned(),
+            size: $size,
+            parts_count: parts_of(&etag),
+            etag,
+            last_modified: millis(out.last_modified()),
+            attributes: ObjectAttributes {
+                content_type: out.content_type().map(str::to_owned),
+                content_encoding: out.content_encoding().map(str::to_owned),
+                content_disposition: out.content_disposition().map(str::to_owned),
+                content_language: out.content_language().map(str::to_owned),
+                cache_control: out.cache_control().map(str::to_owned),
+                expires: out.expires_string().and_then(|s| {
+                    DateTime::from_str(s, aws_sdk_s3::primitives::DateTimeFormat::HttpDate)
+                        .ok()
+                        .and_then(|t| t.to_millis().ok())
+                }),
+                user_metadata,
+            },
+            checksums,
+        }
+    }};
+}
+
+fn range_header(range: RangeRequest) -> String {
+    match range {
+        RangeRequest::FromTo { first, last } => match last {
+            Some(last) => format!("bytes={first}-{last}"),
+            None => format!("bytes={first}-"),
+        },
+        RangeRequest::Suffix { length } => format!("bytes=-{length}"),
+    }
+}
+
+/// `bytes START-END/SIZE` → the range served and the object's size.
+fn content_range(text: &str) -> Option<(ByteRange, u64)> {
+    let rest = text.trim().strip_prefix("bytes ")?;
+    let (span, size) = rest.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    let (start, end, size): (u64, u64, u64) =
+        (start.parse().ok()?, end.parse().ok()?, size.parse().ok()?);
+    Some((
+        ByteRange {
+            start,
+            end: end + 1,
+        },
+        size,
+    ))
+}
+
+#[async_trait::async_trait]
+impl crate::ObjectBackend for UpstreamBackend {
+    async fn create_bucket(&self, name: &str) -> StorageResult<BucketInfo> {
+        // Some clusters answer 200 to their owner's second create: ask first.
+        match self.head_bucket(name).await {
+            Ok(_) => return Err(StorageError::BucketAlreadyOwnedByYou(name.to_owned())),
+            Err(StorageError::NoSuchBucket(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.client
+            .create_bucket()
+            .bucket(self.upstream(name))
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, name, ""))?;
+        self.head_bucket(name).await
+    }
+
+    async fn head_bucket(&self, name: &str) -> StorageResult<BucketInfo> {
+        // HEAD carries no creation date: the listing does.
+        self.client
+            .head_bucket()
+            .bucket(self.upstream(name))
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, name, ""))?;
+        let created = self
+            .list_buckets()
+            .await?
+            .into_iter()
+            .find(|b| b.name == name)
+            .map_or(0, |b| b.created);
+        Ok(BucketInfo {
+            name: name.to_owned(),
+            created,
+        })
+    }
+
+    async fn list_buckets(&self) -> StorageResult<Vec<BucketInfo>> {
+        let out = self
+            .client
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, "", ""))?;
+        let mut buckets: Vec<BucketInfo> = out
+            .buckets()
+            .iter()
+            .filter_map(|b| {
+                let name = b.name()?.strip_prefix(&self.prefix)?;
+                (!name.is_empty()).then(|| BucketInfo {
+                    name: name.to_owned(),
+                    created: millis(b.creation_date()),
+                })
+            })
+            .collect();
+        buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(buckets)
+    }
+
+    async fn delete_bucket(&self, name: &str) -> StorageResult<()> {
+        self.abort_all_uploads(name).await?;
+        self.client
+            .delete_bucket()
+            .bucket(self.upstream(name))
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, name, ""))?;
+        Ok(())
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        write: ObjectWrite,
+    ) -> StorageResult<ObjectInfo> {
+        if !write.preconditions.is_empty() {
+            let current = match self.head_object(bucket, key).await {
+                Ok(info) => Some(info),
+                Err(StorageError::NoSuchKey(_)) => None,
+                Err(e) => return Err(e),
+            };
+            if !write.preconditions.allows_write(current.as_ref()) {
+                return Err(StorageError::PreconditionFailed);
+            }
+        }
+        let promise = write.promise;
+        let attributes = write.attributes;
+        let mut metadata: std::collections::HashMap<String, String> =
+            attributes.user_metadata.clone().into_iter().collect();
+        for (algorithm, value) in &promise.checksums {
+            if let Some(value) = value {
+                metadata.insert(
+                    format!("{CHECKSUM_META}{}", algorithm.name().to_ascii_lowercase()),
+                    value.clone(),
+                );
+            }
+        }
+        let length = promise.length;
+        let digest = BodyDigest::new(promise.checksums.keys().copied());
+        let (stream, verdict) = if length == Some(0) {
+            let (empty, summary) = verified_empty(body, &promise, digest).await?;
+            let verdict: body::Verdict =
+                std::sync::Arc::new(std::sync::Mutex::new(Some(Ok(summary))));
+            (empty, verdict)
+        } else {
+            verified(body, promise, digest)
+        };
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(self.upstream(bucket))
+            .key(key)
+            .body(stream)
+            .set_metadata(Some(metadata))
+            .set_content_type(attributes.content_type.clone())
+            .set_content_encoding(attributes.content_encoding.clone())
+            .set_content_disposition(attributes.content_disposition.clone())
+            .set_content_language(attributes.content_language.clone())
+            .set_cache_control(attributes.cache_control.clone())
+            .set_expires(attributes.expires.map(DateTime::from_millis));
+        if let Some(length) = length {
+            request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
+        }
+        let sent = request.customize().disable_payload_signing().send().await;
+        let summary = match (sent, verdict_of(&verdict)) {
+            // The body broke a promise: the upload was cut short and stored nothing.
+            (_, Some(Err(e))) => return Err(e),
+            (Ok(_), Some(Ok(summary))) => summary,
+            (Err(e), _) => return Err(upstream_error(e, bucket, key)),
+            (Ok(_), None) => {
+                return Err(StorageError::Upstream(
+                    "the upstream stored an upload whose body did not end".into(),
+                ));
+            }
+        };
+        let mut info = self.head_object(bucket, key).await?;
+        // What this node verified is what it answers with.
+        info.checksums.extend(summary.checksums);
+        Ok(info)
+    }
+
+    async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(self.upstream(bucket))
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, bucket, key))?;
+        let size = u64::try_from(out.content_length().unwrap_or_default()).unwrap_or_default();
+        Ok(object_info!(&out, key, size))
+    }
+
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<RangeRequest>,
+    ) -> StorageResult<ObjectRead> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(self.upstream(bucket))
+            .key(key)
+            .set_range(range.map(range_header))
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, bucket, key))?;
+        let served = out.content_range().and_then(content_range);
+        let size = match served {
+            Some((_, size)) => size,
+            None => u64::try_from(out.content_length().unwrap_or_default()).unwrap_or_default(),
+        };
+        let info = object_info!(&out, key, size);
+        Ok(ObjectRead {
+            info,
+            range: served.map(|(r, _)| r),
+            body: download(out.body),
+        })
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
+        self.client
+            .delete_object()
+            .bucket(self.upstream(bucket))
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, bucket, key))?;
+        Ok(())
+    }
+
+    async fn list_objects(&self, bucket: &str, query: &ListQuery) -> StorageResult<ListPage> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(self.upstream(bucket))
+            .prefix(&query.prefix)
+            .set_delimiter(query.delimiter.clone())
+            .set_start_after(query.after.clone())
+            .max_keys(i32::try_from(query.max_keys).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| upstream_error(e, bucket, ""))?;
+        let objects: Vec<ObjectInfo> = out
+            .contents()
+            .iter()
+            .map(|o| {
+                let etag = etag(o.e_tag());
+                ObjectInfo {
+                    key: o.key().unwrap_or_default().to_owned(),
+                    size: u64::try_from(o.size().unwrap_or_default()).unwrap_or_default(),
+                    parts_count: parts_of(&etag),
+                    etag,
+                    last_modified: millis(o.last_modified()),
+                    attributes: ObjectAttributes::default(),
+                    checksums: Checksums::new(),
+                }
+            })
+            .collect();
+        let common_prefixes: Vec<String> = out
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(str::to_owned))
+            .collect();
+        let next_after = if out.is_truncated().unwrap_or(false) {
+            objects
+                .last()
+                .map(|o| o.key.clone())
+                .into_iter()
+                .chain(common_prefixes.last().cloned())
+                .max()
+        } else {
+            None
+        };
+        Ok(ListPage {
+            objects,
+            common_prefixes,
+            next_after,
+        })
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attributes: ObjectAttributes,
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+    ) -> StorageResult<crate::UploadInfo> {
+        self.start_upload(bucket, key, attributes, checksum_algorithm)
+            .await
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: i32,
+        body: BodyStream,
+        promise: crate::BodyPromise,
+    ) -> StorageResult<crate::PartInfo> {
+        self.send_part(bucket, key, upload_id, part_number, body, promise)
+            .await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[crate::CompletedPart],
+        preconditions: &crate::Preconditions,
+    ) -> StorageResult<ObjectInfo> {
+        self.finish_upload(bucket, key, upload_id, parts, preconditions)
+            .await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StorageResult<()> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(self.upstream(bucket))
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(|e| error::upload_error(e, bucket, upload_id))?;
+        Ok(())
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        after_part: Option<i32>,
+        max_parts: usize,
+    ) -> StorageResult<crate::PartPage> {
+        self.parts_page(bucket, key, upload_id, after_part, max_parts)
+            .await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        query: &crate::UploadQuery<'_>,
+    ) -> StorageResult<crate::UploadPage> {
+        self.uploads_page(bucket, query).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_etags() {
+        assert_eq!(
+            range_header(RangeRequest::FromTo {
+                first: 5,
+                last: Some(9)
+            }),
+            "bytes=5-9"
+        );
+        assert_eq!(range_header(RangeRequest::Suffix { length: 3 }), "bytes=-3");
+        assert_eq!(
+            content_range("bytes 5-9/100"),
+            Some((ByteRange { start: 5, end: 10 }, 100))
+        );
+        assert_eq!(content_range("garbage"), None);
+        assert_eq!(parts_of("abc-3"), Some(3));
+        assert_eq!(parts_of("abc"), None);
+        assert_eq!(etag(Some("\"abc\"")), "abc");
+    }
+
+    #[test]
+    fn kept_checksums_are_not_user_metadata() {
+        let meta: std::collections::HashMap<String, String> = [
+            ("color".to_owned(), "blue".to_owned()),
+            ("tessera-checksum-crc32".to_owned(), "AAAAAA==".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let (user, checksums) = split_metadata(Some(&meta));
+        assert_eq!(user.len(), 1);
+        assert_eq!(checksums[&ChecksumAlgorithm::Crc32], "AAAAAA==");
+    }
+}

@@ -1,0 +1,164 @@
+"""Tessera in front of an upstream S3 cluster (a real Ceph radosgw, `TESSERA_UPSTREAM_*`):
+clients see Tessera's buckets without the upstream prefix; objects written through Tessera are
+plain objects upstream, readable there with the service key; multipart, ranges, metadata and
+listings pass through; temporary credentials work; a body that breaks its promise (a wrong
+Content-MD5) stores nothing upstream; an upstream that hangs or is down gives clients a prompt
+503; the client's signature and session token never reach the upstream."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from helpers import (make_s3_client, multipart_etag, rand, signed_request, start_tessera,
+                     sts_credentials, sts_request)
+from test_ceph_cluster import ceph_client
+
+PREFIX = "tsr-"
+TIMEOUT = "3s"  # TESSERA_UPSTREAM_TIMEOUT, so a hanging radosgw is noticed quickly
+
+
+@pytest.fixture(scope="module")
+def gateway(ceph, tmp_path_factory):
+    server = start_tessera(tmp_path_factory.mktemp("gateway"), {
+        "TESSERA_UPSTREAM_ENDPOINT": ceph.endpoint,
+        "TESSERA_UPSTREAM_ACCESS_KEY": ceph.service_access_key,
+        "TESSERA_UPSTREAM_SECRET_KEY": ceph.service_secret_key,
+        "TESSERA_UPSTREAM_BUCKET_PREFIX": PREFIX,
+        "TESSERA_UPSTREAM_TIMEOUT": TIMEOUT,
+    })
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(gateway):
+    s3 = make_s3_client(gateway)
+    name = f"up-{secrets.token_hex(5)}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def test_buckets_and_objects_are_plain_upstream_under_the_prefix(gateway, ceph, bucket):
+    s3 = make_s3_client(gateway)
+    body = rand(4096)
+    s3.put_object(Bucket=bucket, Key="dir/a.bin", Body=body, ContentType="application/x-test",
+                  Metadata={"color": "blue"})
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    direct = ceph_client(ceph)
+    assert f"{PREFIX}{bucket}" in [b["Name"] for b in direct.list_buckets()["Buckets"]]
+    got = direct.get_object(Bucket=f"{PREFIX}{bucket}", Key="dir/a.bin")
+    assert got["Body"].read() == body
+    assert got["Metadata"]["color"] == "blue"
+    head = s3.head_object(Bucket=bucket, Key="dir/a.bin")
+    assert head["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert head["ContentType"] == "application/x-test"
+    assert head["Metadata"] == {"color": "blue"}
+    part = s3.get_object(Bucket=bucket, Key="dir/a.bin", Range="bytes=10-19")
+    assert part["Body"].read() == body[10:20]
+    assert part["ContentRange"] == "bytes 10-19/4096"
+    # A bucket outside the prefix, made straight at the cluster, is not Tessera's.
+    direct.create_bucket(Bucket="someone-else")
+    assert "someone-else" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_listing_with_prefix_delimiter_and_pages(gateway, bucket):
+    s3 = make_s3_client(gateway)
+    for key in ["a/1", "a/2", "b/1", "c", "d"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    top = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["a/", "b/"]
+    assert [o["Key"] for o in top["Contents"]] == ["c", "d"]
+    keys, token = [], None
+    for _ in range(10):
+        kw = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, MaxKeys=2, **kw)
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert keys == ["a/1", "a/2", "b/1", "c", "d"]
+
+
+def test_multipart_through_the_gateway(gateway, ceph, bucket):
+    s3 = make_s3_client(gateway)
+    parts = [rand(5 * 1024 * 1024), rand(1024)]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    etags = []
+    for i, data in enumerate(parts, start=1):
+        etags.append(s3.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=i,
+                                    Body=data)["ETag"])
+    listed = s3.list_parts(Bucket=bucket, Key="big", UploadId=upload)
+    assert [p["PartNumber"] for p in listed["Parts"]] == [1, 2]
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="big", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]})
+    assert done["ETag"].strip('"') == multipart_etag(parts)
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == b"".join(parts)
+    direct = ceph_client(ceph).get_object(Bucket=f"{PREFIX}{bucket}", Key="big")
+    assert direct["Body"].read() == b"".join(parts)
+
+
+def test_a_broken_promise_stores_nothing_upstream(gateway, ceph, bucket):
+    s3 = make_s3_client(gateway)
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"old")
+    wrong_md5 = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="keep", Body=rand(300 * 1024), ContentMD5=wrong_md5)
+    assert refused.value.response["Error"]["Code"] == "BadDigest"
+    direct = ceph_client(ceph)
+    assert direct.get_object(Bucket=f"{PREFIX}{bucket}", Key="keep")["Body"].read() == b"old"
+
+
+def test_temporary_credentials_work_and_never_reach_the_upstream(gateway, bucket):
+    resp = sts_request(gateway, {"Action": "AssumeRole", "Version": "2011-06-15",
+                                 "DurationSeconds": "900"},
+                       access_key=gateway.access_key, secret_key=gateway.secret_key)
+    creds = sts_credentials(resp)
+    temp = make_s3_client(gateway, creds["AccessKeyId"], creds["SecretAccessKey"],
+                          creds["SessionToken"])
+    temp.put_object(Bucket=bucket, Key="by-temp", Body=b"t")
+    assert temp.get_object(Bucket=bucket, Key="by-temp")["Body"].read() == b"t"
+    # The upstream only ever sees Tessera's service key: a client key is unknown there.
+    r = signed_request(gateway, "GET", f"/{bucket}/by-temp")
+    assert r.status_code == 200
+
+
+def test_missing_things_and_a_hanging_or_stopped_upstream(gateway, ceph, bucket):
+    s3 = boto3.client("s3", endpoint_url=gateway.endpoint, region_name=gateway.region,
+                      aws_access_key_id=gateway.access_key,
+                      aws_secret_access_key=gateway.secret_key,
+                      config=Config(s3={"addressing_style": "path"}, read_timeout=60,
+                                    retries={"total_max_attempts": 1, "mode": "standard"}))
+    with pytest.raises(ClientError) as missing:
+        s3.get_object(Bucket=bucket, Key="nope")
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"
+    with pytest.raises(ClientError) as missing:
+        s3.head_bucket(Bucket="no-such-bucket-here")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    ceph.pause_rgw()
+    try:
+        began = time.monotonic()
+        with pytest.raises(ClientError) as down:
+            s3.get_object(Bucket=bucket, Key="k")
+        waited = time.monotonic() - began
+    finally:
+        ceph.resume_rgw()
+    assert down.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503, down.value.response
+    assert waited < 15, waited
+    ceph.stop_rgw()
+    try:
+        with pytest.raises(ClientError) as down:
+            s3.put_object(Bucket=bucket, Key="k2", Body=b"v")
+        assert down.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    finally:
+        ceph.start_rgw()
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
