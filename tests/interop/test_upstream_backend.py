@@ -162,3 +162,76 @@ def test_missing_things_and_a_hanging_or_stopped_upstream(gateway, ceph, bucket)
     finally:
         ceph.start_rgw()
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+
+
+class _Garbage:
+    """An 'upstream' on 127.0.0.1 that no real cluster would be: every answer is 200 with a body
+    that is not S3's XML, or, for GET of an object, fewer bytes than its Content-Length says."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _garbage(self):
+                body = b"<<this is not S3 XML>>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path.count("/") >= 2 and "?" not in self.path:
+                    # An object read: announce 1000 bytes, send 10, hang up.
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.send_header("ETag", '"0123456789abcdef0123456789abcdef"')
+                    self.end_headers()
+                    self.wfile.write(b"0123456789")
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self._garbage()
+
+            do_PUT = do_POST = do_HEAD = do_DELETE = _garbage
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_upstream_answering_garbage_gives_a_clear_error(tmp_path):
+    fake = _Garbage()
+    server = start_tessera(tmp_path / "garbage", {
+        "TESSERA_UPSTREAM_ENDPOINT": fake.endpoint,
+        "TESSERA_UPSTREAM_ACCESS_KEY": "svc", "TESSERA_UPSTREAM_SECRET_KEY": "svc-secret",
+        "TESSERA_UPSTREAM_TIMEOUT": TIMEOUT,
+    })
+    try:
+        s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name=server.region,
+                          aws_access_key_id=server.access_key,
+                          aws_secret_access_key=server.secret_key,
+                          config=Config(s3={"addressing_style": "path"},
+                                        retries={"total_max_attempts": 1, "mode": "standard"}))
+        with pytest.raises(ClientError) as listing:
+            s3.list_buckets()
+        assert listing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert listing.value.response["Error"]["Code"] == "ServiceUnavailable"
+        # A read cut short upstream never looks like a whole object to the client.
+        from botocore.exceptions import BotoCoreError
+        with pytest.raises((ClientError, BotoCoreError)):
+            s3.get_object(Bucket="b", Key="k")["Body"].read()
+        # The service key's secret is not in Tessera's logs.
+        assert "svc-secret" not in server.stderr() + server.stdout()
+    finally:
+        server.stop()
+        fake.stop()
