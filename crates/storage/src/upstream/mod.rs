@@ -326,10 +326,10 @@ impl crate::ObjectBackend for UpstreamBackend {
             request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
         }
         let sent = request.customize().disable_payload_signing().send().await;
-        let summary = match (sent, verdict_of(&verdict)) {
+        let (out, summary) = match (sent, verdict_of(&verdict)) {
             // The body broke a promise: the upload was cut short and stored nothing.
             (_, Some(Err(e))) => return Err(e),
-            (Ok(_), Some(Ok(summary))) => summary,
+            (Ok(out), Some(Ok(summary))) => (out, summary),
             (Err(e), _) => return Err(upstream_error(e, bucket, key)),
             (Ok(_), None) => {
                 return Err(StorageError::Upstream(
@@ -337,10 +337,20 @@ impl crate::ObjectBackend for UpstreamBackend {
                 ));
             }
         };
-        let mut info = self.head_object(bucket, key).await?;
-        // What this node verified is what it answers with.
-        info.checksums.extend(summary.checksums);
-        Ok(info)
+        // Everything the answer needs is known here: no second request to the cluster.
+        let etag = match etag(out.e_tag()) {
+            e if e.is_empty() => summary.etag(),
+            e => e,
+        };
+        Ok(ObjectInfo {
+            key: key.to_owned(),
+            size: summary.size,
+            parts_count: None,
+            etag,
+            last_modified: crate::types::now_millis(),
+            attributes,
+            checksums: summary.checksums,
+        })
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo> {
