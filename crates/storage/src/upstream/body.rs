@@ -122,8 +122,26 @@ pub(crate) async fn verified_empty(
     ))
 }
 
+/// The outcome of sending a verified body: the cluster's answer and the body's summary, or why
+/// nothing was stored (a broken promise wins over the cluster's own complaint about the body
+/// cut short; `refused` turns the cluster's errors into storage errors).
+pub(crate) fn settle<T, E>(
+    sent: Result<T, E>,
+    verdict: &Verdict,
+    refused: impl FnOnce(E) -> StorageError,
+) -> Result<(T, BodySummary), StorageError> {
+    match (sent, verdict_of(verdict)) {
+        (_, Some(Err(e))) => Err(e),
+        (Ok(out), Some(Ok(summary))) => Ok((out, summary)),
+        (Err(e), _) => Err(refused(e)),
+        (Ok(_), None) => Err(StorageError::Upstream(
+            "the upstream stored an upload whose body did not end".into(),
+        )),
+    }
+}
+
 /// The verdict of a finished upload (a stream that never finished is an incomplete body).
-pub(crate) fn verdict_of(verdict: &Verdict) -> Option<Result<BodySummary, StorageError>> {
+fn verdict_of(verdict: &Verdict) -> Option<Result<BodySummary, StorageError>> {
     verdict
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

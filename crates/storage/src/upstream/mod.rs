@@ -30,7 +30,7 @@ use crate::types::{
 };
 use crate::{ObjectRead, ObjectWrite};
 
-use self::body::{download, verdict_of, verified, verified_empty};
+use self::body::{download, settle, verified, verified_empty};
 use self::error::upstream_error;
 
 /// The user-metadata prefix under which Tessera keeps checksums upstream.
@@ -106,6 +106,29 @@ impl UpstreamBackend {
     fn upstream(&self, bucket: &str) -> String {
         format!("{}{bucket}", self.prefix)
     }
+
+    /// Checks a write's `If-Match`/`If-None-Match` against the object as the cluster has it
+    /// now (a HEAD just before the write: not atomic with it).
+    async fn check_preconditions(
+        &self,
+        bucket: &str,
+        key: &str,
+        preconditions: &crate::Preconditions,
+    ) -> StorageResult<()> {
+        if preconditions.is_empty() {
+            return Ok(());
+        }
+        let current = match crate::ObjectBackend::head_object(self, bucket, key).await {
+            Ok(info) => Some(info),
+            Err(StorageError::NoSuchKey(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if preconditions.allows_write(current.as_ref()) {
+            Ok(())
+        } else {
+            Err(StorageError::PreconditionFailed)
+        }
+    }
 }
 
 fn millis(t: Option<&DateTime>) -> UnixMillis {
@@ -114,6 +137,14 @@ fn millis(t: Option<&DateTime>) -> UnixMillis {
 
 fn etag(raw: Option<&str>) -> String {
     raw.unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// The ETag the cluster gave an upload, or the body's MD5 when it gave none.
+fn stored_etag(raw: Option<&str>, summary: &crate::BodySummary) -> String {
+    match etag(raw) {
+        e if e.is_empty() => summary.etag(),
+        e => e,
+    }
 }
 
 /// The parts count an ETag names (`…-N`).
@@ -277,16 +308,8 @@ impl crate::ObjectBackend for UpstreamBackend {
         body: BodyStream,
         write: ObjectWrite,
     ) -> StorageResult<ObjectInfo> {
-        if !write.preconditions.is_empty() {
-            let current = match self.head_object(bucket, key).await {
-                Ok(info) => Some(info),
-                Err(StorageError::NoSuchKey(_)) => None,
-                Err(e) => return Err(e),
-            };
-            if !write.preconditions.allows_write(current.as_ref()) {
-                return Err(StorageError::PreconditionFailed);
-            }
-        }
+        self.check_preconditions(bucket, key, &write.preconditions)
+            .await?;
         let promise = write.promise;
         let attributes = write.attributes;
         let mut metadata: std::collections::HashMap<String, String> =
@@ -326,22 +349,9 @@ impl crate::ObjectBackend for UpstreamBackend {
             request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
         }
         let sent = request.customize().disable_payload_signing().send().await;
-        let (out, summary) = match (sent, verdict_of(&verdict)) {
-            // The body broke a promise: the upload was cut short and stored nothing.
-            (_, Some(Err(e))) => return Err(e),
-            (Ok(out), Some(Ok(summary))) => (out, summary),
-            (Err(e), _) => return Err(upstream_error(e, bucket, key)),
-            (Ok(_), None) => {
-                return Err(StorageError::Upstream(
-                    "the upstream stored an upload whose body did not end".into(),
-                ));
-            }
-        };
+        let (out, summary) = settle(sent, &verdict, |e| upstream_error(e, bucket, key))?;
         // Everything the answer needs is known here: no second request to the cluster.
-        let etag = match etag(out.e_tag()) {
-            e if e.is_empty() => summary.etag(),
-            e => e,
-        };
+        let etag = stored_etag(out.e_tag(), &summary);
         Ok(ObjectInfo {
             key: key.to_owned(),
             size: summary.size,

@@ -5,9 +5,9 @@
 
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart as UpstreamPart};
 
-use super::body::{verdict_of, verified};
+use super::body::{settle, verified};
 use super::error::{upload_error, upstream_error};
-use super::{UpstreamBackend, etag, millis};
+use super::{UpstreamBackend, etag, millis, stored_etag};
 use crate::digest::BodyDigest;
 use crate::error::{StorageError, StorageResult};
 use crate::types::{
@@ -80,20 +80,8 @@ impl UpstreamBackend {
             request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
         }
         let sent = request.customize().disable_payload_signing().send().await;
-        let (out, summary) = match (sent, verdict_of(&verdict)) {
-            (_, Some(Err(e))) => return Err(e),
-            (Ok(out), Some(Ok(summary))) => (out, summary),
-            (Err(e), _) => return Err(upload_error(e, bucket, upload_id)),
-            (Ok(_), None) => {
-                return Err(StorageError::Upstream(
-                    "the upstream stored a part whose body did not end".into(),
-                ));
-            }
-        };
-        let etag = match etag(out.e_tag()) {
-            e if e.is_empty() => summary.etag(),
-            e => e,
-        };
+        let (out, summary) = settle(sent, &verdict, |e| upload_error(e, bucket, upload_id))?;
+        let etag = stored_etag(out.e_tag(), &summary);
         Ok(PartInfo {
             part_number,
             size: summary.size,
@@ -118,16 +106,7 @@ impl UpstreamBackend {
             return Err(StorageError::InvalidPartOrder);
         }
         self.check_parts(bucket, key, upload_id, parts).await?;
-        if !preconditions.is_empty() {
-            let current = match self.head_object(bucket, key).await {
-                Ok(info) => Some(info),
-                Err(StorageError::NoSuchKey(_)) => None,
-                Err(e) => return Err(e),
-            };
-            if !preconditions.allows_write(current.as_ref()) {
-                return Err(StorageError::PreconditionFailed);
-            }
-        }
+        self.check_preconditions(bucket, key, preconditions).await?;
         let completed = CompletedMultipartUpload::builder()
             .set_parts(Some(
                 parts
