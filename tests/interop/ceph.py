@@ -2,7 +2,12 @@
 peer for the tests of Tessera's upstream S3 object backend.
 
 `Ceph(workdir)` builds and runs one monitor, one OSD and one radosgw (Debian's Ceph 16.2
-Pacific) entirely inside `workdir`, all on 127.0.0.1, with no ceph-mgr:
+Pacific) entirely inside `workdir`, all on 127.0.0.1, with no ceph-mgr. `Ceph(workdir,
+sts=True)` also enables radosgw's STS (AssumeRole): its rgw section gets `rgw sts key = <16
+random alphanumeric characters>` (`sts_key`, the key of its session tokens) and `rgw s3 auth
+use sts = true`; roles are then made with `admin("role", "create", ...)` and
+`admin_text("role-policy", "put", ...)`. Without it (the default, which the interop tests use)
+radosgw has no STS.
 
     start()       writes workdir/ceph.conf (a fresh fsid; one monitor speaking msgr2 only on a
                   free port; cephx with every keyring under workdir; run dir, admin sockets,
@@ -27,6 +32,7 @@ Pacific) entirely inside `workdir`, all on 127.0.0.1, with no ceph-mgr:
     service_access_key, service_secret_key    the keys of the "tessera-service" user
     admin(*args)  run radosgw-admin against this cluster, its JSON output parsed (more users,
                   quotas, bucket stats for the tests' own checks)
+    admin_text(*args)   the same, its stdout as text (commands that print no JSON)
     ceph_cli(*args)   run the `ceph` command against this cluster, its stdout returned
     rss_bytes()   resident memory of the running daemons, by name (mon, osd, rgw)
 
@@ -46,8 +52,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
+import string
 import subprocess
 import time
 import urllib.error
@@ -72,6 +80,13 @@ MEMSTORE_BYTES = 1 << 30  # the capacity the OSD reports; memory is used only as
 
 TOOLS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "ceph-authtool",
          "monmaptool")
+
+
+def _sts_key() -> str:
+    """radosgw's `rgw sts key`: 16 random alphanumeric characters (it is used as an AES-128
+    key for the session tokens, so exactly 16 bytes)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
 class CephError(Exception):
@@ -170,8 +185,11 @@ class Ceph:
     """One monitor, one memstore OSD and one radosgw in `workdir` (created if missing).
     `start()` before use, `stop()` after."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, sts: bool = False):
         self.dir = Path(workdir).resolve()
+        # Opt-in STS (AssumeRole): radosgw gets a session-token key and authenticates
+        # temporary credentials. Off by default, so the interop tests see plain radosgw.
+        self.sts_key: str | None = _sts_key() if sts else None
         self.conf_file = self.dir / "ceph.conf"
         self.run_dir = self.dir / "run"
         self.log_dir = self.dir / "log"
@@ -236,6 +254,11 @@ class Ceph:
         out = self._run("radosgw-admin", list(args), timeout=timeout)
         return json.loads(out) if out.strip() else None
 
+    def admin_text(self, *args: str, timeout: float = TOOL_TIMEOUT) -> str:
+        """`radosgw-admin -c ceph.conf ARGS` as client.admin, for the commands that print a
+        sentence rather than JSON (`role-policy put`): its stdout."""
+        return self._run("radosgw-admin", list(args), timeout=timeout)
+
     def _authtool(self, *args: str) -> str:
         return self._run("ceph-authtool", list(args), conf=False)
 
@@ -293,7 +316,13 @@ admin socket = $run_dir/$cluster-$name.asok
 rgw frontends = beast endpoint=127.0.0.1:{self.rgw_port} tcp_nodelay=1
 rgw data = {d}/rgw
 rgw thread pool size = 64
-"""
+{self._sts_config()}"""
+
+    def _sts_config(self) -> str:
+        """The rgw section's STS lines when STS is enabled, else nothing."""
+        if self.sts_key is None:
+            return ""
+        return f"rgw sts key = {self.sts_key}\nrgw s3 auth use sts = true\n"
 
     # -- set-up ---------------------------------------------------------------------------------
 

@@ -153,6 +153,30 @@ impl Drop for Connection {
 const ASSUME_ROLE_FORM: &str = "Action=AssumeRole&Version=2011-06-15";
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
+/// The role an AssumeRole call names, for an STS that requires one (radosgw's, like AWS's,
+/// refuses AssumeRole without both `RoleArn` and `RoleSessionName`; Tessera ignores them).
+#[derive(Clone, Debug)]
+pub struct RoleSession {
+    pub role_arn: String,
+    pub session_name: String,
+}
+
+/// The form body of an STS AssumeRole call: naming `role` when given, asking for
+/// `duration_secs` when given; values percent-encoded.
+pub fn assume_role_form(role: Option<&RoleSession>, duration_secs: Option<u32>) -> String {
+    let mut form = ASSUME_ROLE_FORM.to_owned();
+    if let Some(role) = role {
+        form.push_str("&RoleArn=");
+        form.push_str(&sigv4::uri_encode(&role.role_arn, false));
+        form.push_str("&RoleSessionName=");
+        form.push_str(&sigv4::uri_encode(&role.session_name, false));
+    }
+    if let Some(secs) = duration_secs {
+        form.push_str(&format!("&DurationSeconds={secs}"));
+    }
+    form
+}
+
 /// Builds signed S3 requests for one bucket on one endpoint (and STS calls to it).
 #[derive(Clone, Debug)]
 pub struct S3Client {
@@ -221,10 +245,16 @@ impl S3Client {
     /// STS AssumeRole as a form POST to `/`, signed for service `sts` (payload hash of the
     /// form, `content-type` signed), as an SDK sends it.
     pub fn assume_role(&self, duration_secs: Option<u32>) -> Result<Request<Full<Bytes>>> {
-        let body = match duration_secs {
-            Some(secs) => format!("{ASSUME_ROLE_FORM}&DurationSeconds={secs}"),
-            None => ASSUME_ROLE_FORM.to_owned(),
-        };
+        self.assume_role_naming(None, duration_secs)
+    }
+
+    /// [`S3Client::assume_role`], naming `role` in the form when given.
+    pub fn assume_role_naming(
+        &self,
+        role: Option<&RoleSession>,
+        duration_secs: Option<u32>,
+    ) -> Result<Request<Full<Bytes>>> {
+        let body = assume_role_form(role, duration_secs);
         self.signed_request(
             Method::POST,
             "/",
@@ -503,6 +533,45 @@ mod tests {
                 .get("x-amz-content-sha256")
                 .and_then(|v| v.to_str().ok()),
             Some(sigv4::hex_sha256(ASSUME_ROLE_FORM.as_bytes()).as_str())
+        );
+    }
+
+    #[test]
+    fn assume_role_naming_a_role_sends_its_arn_and_a_session_name() {
+        let role = RoleSession {
+            role_arn: "arn:aws:iam:::role/bench-role".to_owned(),
+            session_name: "tessera-load".to_owned(),
+        };
+        let form = assume_role_form(Some(&role), None);
+        assert_eq!(
+            form,
+            "Action=AssumeRole&Version=2011-06-15\
+             &RoleArn=arn%3Aaws%3Aiam%3A%3A%3Arole%2Fbench-role&RoleSessionName=tessera-load"
+        );
+        assert_eq!(
+            assume_role_form(Some(&role), Some(900)),
+            format!("{form}&DurationSeconds=900")
+        );
+        assert_eq!(assume_role_form(None, None), ASSUME_ROLE_FORM);
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let client = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "bench-bucket");
+        let req = client
+            .assume_role_naming(Some(&role), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/");
+        let h = req.headers();
+        let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(get("content-type"), FORM_CONTENT_TYPE);
+        assert_eq!(
+            get("x-amz-content-sha256"),
+            sigv4::hex_sha256(form.as_bytes())
+        );
+        assert_eq!(get("content-length"), form.len().to_string());
+        assert!(get("authorization").contains("/us-east-1/sts/aws4_request,"));
+        assert_eq!(
+            format!("{:?}", req.body()),
+            format!("{:?}", Full::new(Bytes::from(form)))
         );
     }
 

@@ -34,7 +34,7 @@ use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Parser};
 
 use crate::baseline::HyperBaseline;
-use crate::client::{Endpoint, S3Client};
+use crate::client::{Endpoint, RoleSession, S3Client};
 use crate::directory::Slapd;
 use crate::issuer::Issuer;
 use crate::ldap_direct::DirectLogin;
@@ -56,6 +56,15 @@ const MAX_SECONDS: f64 = 3600.0;
 const TEMP_CREDENTIALS_SECS: u32 = 3600;
 /// What every successful AssumeRole (or AssumeRoleWithWebIdentity) answer contains.
 const ASSUME_ROLE_MARKER: &str = "<AccessKeyId>ASIA";
+/// What every successful AssumeRole answer naming a role (`--role-arn`) contains, from Tessera
+/// or another STS (radosgw's temporary access keys do not start with ASIA).
+const CREDENTIALS_MARKER: &str = "<SecretAccessKey>";
+/// The `RoleSessionName` of an AssumeRole naming a role (`--role-arn`).
+const ROLE_SESSION_NAME: &str = "tessera-load";
+/// The most of an AssumeRole answer read by the check before measuring.
+const MAX_STS_ANSWER: usize = 64 * 1024;
+/// Bound on the AssumeRole check before measuring.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Distinct ID tokens of one web-identity run, sent round-robin (Tessera verifies each token
 /// anew, so every request costs one signature verification).
 const WEB_IDENTITY_TOKENS: usize = 64;
@@ -113,6 +122,13 @@ struct Cli {
     /// to readonly; with --baseline-only just the direct logins).
     #[arg(long, value_delimiter = ',', default_value = "get4k,put4k,get1m")]
     scenarios: Vec<Scenario>,
+    /// With --endpoint: the assume-role scenario signs AssumeRole with --access-key and
+    /// --secret-key directly, naming this role (`RoleArn=ARN&RoleSessionName=tessera-load`, as
+    /// an S3 cluster's own STS such as radosgw's requires), and checks each answer for
+    /// credentials; no IAM user is created for it, and no bucket is prepared when assume-role
+    /// is the only scenario.
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -143,6 +159,8 @@ struct Plan {
     concurrencies: Vec<usize>,
     bounds: Bounds,
     put_keys: u64,
+    /// The role assume-role names (`--role-arn`), signing with the --endpoint keys directly.
+    role: Option<RoleSession>,
 }
 
 impl Plan {
@@ -182,6 +200,22 @@ impl Plan {
                  MINIO_IDENTITY_LDAP_* settings)"
             );
         }
+        let role = match &cli.role_arn {
+            None => None,
+            Some(_) if cli.endpoint.is_none() => {
+                bail!("--role-arn needs --endpoint (the STS to call, with its own keys)")
+            }
+            Some(_) if !scenarios.contains(&Scenario::AssumeRole) => {
+                bail!("--role-arn is for the assume-role scenario, which is not in --scenarios")
+            }
+            Some(arn) if arn.trim().is_empty() || arn.len() > 2048 => {
+                bail!("--role-arn must be a role ARN of 1 to 2048 characters")
+            }
+            Some(arn) => Some(RoleSession {
+                role_arn: arn.clone(),
+                session_name: ROLE_SESSION_NAME.to_owned(),
+            }),
+        };
         if !(cli.seconds > 0.0 && cli.seconds <= MAX_SECONDS) {
             bail!("--seconds must be more than 0 and at most {MAX_SECONDS}");
         }
@@ -197,6 +231,7 @@ impl Plan {
                 op_timeout: Duration::from_secs(cli.request_timeout_secs),
             },
             put_keys: cli.put_keys,
+            role,
         })
     }
 
@@ -423,7 +458,10 @@ async fn measure(
     let fsync_dir = scratch.as_ref().map(|d| d.path().display().to_string());
 
     let result = async {
-        if let Some(s3) = s3 {
+        // AssumeRole naming a role needs no bucket: skip it when that is all there is to run.
+        let only_role_assumption =
+            plan.role.is_some() && plan.scenarios.iter().all(|&s| s == Scenario::AssumeRole);
+        if let (Some(s3), false) = (s3, only_role_assumption) {
             eprintln!(
                 "preparing bucket `{}` on {} …",
                 cli.bucket,
@@ -431,10 +469,10 @@ async fn measure(
             );
             target::prepare(s3).await.context("preparing the target")?;
         }
-        // The IAM user of `get4k-user`, `assume-role` and `get4k-temp`, created through the
-        // admin API as root.
+        // The IAM user of `get4k-user`, `assume-role` (unless it names a role with the
+        // endpoint's own keys) and `get4k-temp`, created through the admin API as root.
         let wants_user = plan.wants(Scenario::Get4kUser)
-            || plan.wants(Scenario::AssumeRole)
+            || (plan.wants(Scenario::AssumeRole) && plan.role.is_none())
             || plan.wants(Scenario::Get4kTemp);
         let user_s3 = match s3 {
             Some(s3) if wants_user => Some(
@@ -444,7 +482,17 @@ async fn measure(
             ),
             _ => None,
         };
-        if let Some(user) = &user_s3
+        if let (Some(s3), Some(role)) = (s3, &plan.role) {
+            // Once before measuring, so a refusal fails here with the STS's words.
+            let access_key = check_assume_role_naming(s3, role)
+                .await
+                .with_context(|| format!("checking AssumeRole of `{}`", role.role_arn))?;
+            eprintln!(
+                "AssumeRole of `{}` as `{}` answered temporary credentials {access_key}",
+                role.role_arn,
+                s3.credentials().access_key()
+            );
+        } else if let Some(user) = &user_s3
             && plan.wants(Scenario::AssumeRole)
         {
             // Once before measuring, so a signing problem fails here with the server's words.
@@ -528,6 +576,28 @@ async fn measure(
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
                 match (s3, scenario, &user_s3) {
+                    (Some(s3), Scenario::AssumeRole, _) if plan.role.is_some() => {
+                        let Some(role) = &plan.role else {
+                            bail!("no role for {scenario}");
+                        };
+                        eprintln!(
+                            "{TARGET} {scenario} c={c} (as `{}`, naming `{}`) …",
+                            s3.credentials().access_key(),
+                            role.role_arn
+                        );
+                        let op = assume_role_op(s3, Some(role));
+                        results.push(
+                            scenarios::run_http(
+                                TARGET,
+                                scenario,
+                                s3.endpoint(),
+                                c,
+                                plan.bounds,
+                                op,
+                            )
+                            .await,
+                        );
+                    }
                     (Some(_), Scenario::AssumeRole, Some(user)) => {
                         eprintln!("{TARGET} {scenario} c={c} (as `{}`) …", target::BENCH_USER);
                         let op = make_op(user, scenario, plan.put_keys);
@@ -758,17 +828,7 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
                 expect: Expect::Len(SIZE_1M as u64),
             })
         }),
-        Scenario::AssumeRole => Arc::new(move |_| {
-            let request = s3.assume_role(None)?;
-            let bytes_sent = hyper::body::Body::size_hint(request.body())
-                .exact()
-                .unwrap_or(0);
-            Ok(HttpOp {
-                request,
-                bytes_sent,
-                expect: Expect::Contains(ASSUME_ROLE_MARKER),
-            })
-        }),
+        Scenario::AssumeRole => assume_role_op(&s3, None),
         // Its requests carry the issuer's tokens: see `web_identity_op`.
         Scenario::WebIdentity => Arc::new(|_| {
             bail!("web-identity requests are built from the issuer's tokens (web_identity_op)")
@@ -789,6 +849,48 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
             })
         }
     }
+}
+
+/// AssumeRole signed anew per call by `s3`'s credentials; naming `role` when given (each answer
+/// must then carry credentials), else with no role (each answer must carry a Tessera
+/// temporary access key, ASIA…).
+fn assume_role_op(s3: &S3Client, role: Option<&RoleSession>) -> MakeOp {
+    let s3 = s3.clone();
+    let role = role.cloned();
+    let expect = if role.is_some() {
+        Expect::Contains(CREDENTIALS_MARKER)
+    } else {
+        Expect::Contains(ASSUME_ROLE_MARKER)
+    };
+    Arc::new(move |_| {
+        let request = s3.assume_role_naming(role.as_ref(), None)?;
+        let bytes_sent = hyper::body::Body::size_hint(request.body())
+            .exact()
+            .unwrap_or(0);
+        Ok(HttpOp {
+            request,
+            bytes_sent,
+            expect,
+        })
+    })
+}
+
+/// One AssumeRole naming `role`, signed by `s3`'s credentials: the temporary access key it
+/// answered with, or why not (the STS's words).
+async fn check_assume_role_naming(s3: &S3Client, role: &RoleSession) -> Result<String> {
+    let request = s3.assume_role_naming(Some(role), None)?;
+    let (out, body) =
+        client::send_once_keeping(s3.endpoint(), request, MAX_STS_ANSWER, CHECK_TIMEOUT).await?;
+    let text = String::from_utf8_lossy(&body);
+    if out.status != http::StatusCode::OK {
+        bail!(
+            "HTTP status {}: {}",
+            out.status,
+            text.chars().take(400).collect::<String>()
+        );
+    }
+    let issued = client::parse_assume_role(&text)?;
+    Ok(issued.credentials.access_key().to_owned())
 }
 
 /// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin.
@@ -924,6 +1026,58 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(p.scenarios, [Scenario::Ldap, Scenario::Get4k]);
         assert!(plan(&["--baseline-only", "--scenarios", "ldap"]).is_ok());
+    }
+
+    #[test]
+    fn role_arn_needs_an_endpoint_and_the_assume_role_scenario() {
+        let with = |extra: &[&str]| {
+            let mut args = vec!["--endpoint", "http://127.0.0.1:9000", "--access-key", "a"];
+            args.extend_from_slice(&["--secret-key", "b"]);
+            args.extend_from_slice(extra);
+            plan(&args)
+        };
+        let p = with(&[
+            "--scenarios",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam:::role/r",
+        ])
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let role = p.role.unwrap_or_else(|| panic!("no role in the plan"));
+        assert_eq!(role.role_arn, "arn:aws:iam:::role/r");
+        assert_eq!(role.session_name, ROLE_SESSION_NAME);
+        assert!(with(&["--scenarios", "assume-role"]).is_ok_and(|p| p.role.is_none()));
+        assert!(with(&["--scenarios", "get4k", "--role-arn", "arn:aws:iam:::role/r"]).is_err());
+        assert!(with(&["--scenarios", "assume-role", "--role-arn", " "]).is_err());
+        let spawn = plan(&[
+            "--spawn",
+            "x",
+            "--scenarios",
+            "assume-role",
+            "--role-arn",
+            "a",
+        ]);
+        assert!(spawn.is_err());
+    }
+
+    #[test]
+    fn assume_role_naming_a_role_expects_credentials_of_any_form() {
+        let creds = Arc::new(Credentials::new("AK", "SK", None));
+        let s3 = S3Client::new(Endpoint::loopback(9000), creds, "us-east-1", "b");
+        let role = RoleSession {
+            role_arn: "arn:aws:iam:::role/r".to_owned(),
+            session_name: ROLE_SESSION_NAME.to_owned(),
+        };
+        let o = assume_role_op(&s3, Some(&role))(0).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(matches!(o.expect, Expect::Contains(m) if m == CREDENTIALS_MARKER));
+        let form = client::assume_role_form(Some(&role), None);
+        assert_eq!(o.bytes_sent, form.len() as u64);
+        let plain = make_op(&s3, Scenario::AssumeRole, 1)(0).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(matches!(plain.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
+        assert_eq!(
+            plain.bytes_sent,
+            client::assume_role_form(None, None).len() as u64
+        );
     }
 
     #[test]
