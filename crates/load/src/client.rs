@@ -75,6 +75,11 @@ impl Endpoint {
         &self.host
     }
 
+    /// The socket to dial.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.host)
     }
@@ -151,7 +156,7 @@ impl Drop for Connection {
 
 /// The form body of an STS AssumeRole call, without `DurationSeconds`.
 const ASSUME_ROLE_FORM: &str = "Action=AssumeRole&Version=2011-06-15";
-const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// The role an AssumeRole call names, for an STS that requires one (radosgw's, like AWS's,
 /// refuses AssumeRole without both `RoleArn` and `RoleSessionName`; Tessera ignores them).

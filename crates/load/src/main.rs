@@ -20,6 +20,7 @@ mod client;
 mod directory;
 mod issuer;
 mod ldap_direct;
+mod raw_http;
 mod report;
 mod scenarios;
 mod server_thread;
@@ -43,7 +44,8 @@ use crate::report::{
     LDAP_DIRECT, RSA_VERIFY_LIMIT, Report, RunInfo, TARGET,
 };
 use crate::scenarios::{
-    Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, SIZE_1M, SIZE_4K, Scenario,
+    Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, MakeRawOp, Measurement, RawOp, SIZE_1M,
+    SIZE_4K, Scenario,
 };
 use crate::target::SpawnedServer;
 use tessera_sigv4::Credentials;
@@ -653,15 +655,9 @@ async fn measure(
                         let tokens = issuer.mint_pool(WEB_IDENTITY_TOKENS, &format!("c{c}"))?;
                         let op = web_identity_op(s3.endpoint(), &tokens);
                         let before = issuer.jwks_requests();
-                        let m = scenarios::run_http(
-                            TARGET,
-                            scenario,
-                            s3.endpoint(),
-                            c,
-                            plan.bounds,
-                            op,
-                        )
-                        .await;
+                        let m =
+                            scenarios::run_raw(TARGET, scenario, s3.endpoint(), c, plan.bounds, op)
+                                .await;
                         let after = issuer.jwks_requests();
                         jwks_checks.push(JwksCheck::new(scenario, c, before, after));
                         results.push(m);
@@ -702,17 +698,20 @@ async fn measure(
                             .await,
                         );
                     }
+                    (Some(s3), Scenario::Ldap, _) => {
+                        eprintln!(
+                            "{TARGET} {scenario} c={c} ({} users, round-robin) …",
+                            directory::USERS.len()
+                        );
+                        let op = ldap_identity_op(s3.endpoint());
+                        results.push(
+                            scenarios::run_raw(TARGET, scenario, s3.endpoint(), c, plan.bounds, op)
+                                .await,
+                        );
+                    }
                     (Some(s3), _, _) => {
-                        let op = if scenario == Scenario::Ldap {
-                            eprintln!(
-                                "{TARGET} {scenario} c={c} ({} users, round-robin) …",
-                                directory::USERS.len()
-                            );
-                            ldap_identity_op(s3.endpoint())
-                        } else {
-                            eprintln!("{TARGET} {scenario} c={c} …");
-                            make_op(s3, scenario, plan.put_keys)
-                        };
+                        eprintln!("{TARGET} {scenario} c={c} …");
+                        let op = make_op(s3, scenario, plan.put_keys);
                         results.push(
                             scenarios::run_http(
                                 TARGET,
@@ -894,7 +893,7 @@ async fn check_assume_role_naming(s3: &S3Client, role: &RoleSession) -> Result<S
 }
 
 /// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin.
-fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeOp {
+fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeRawOp {
     form_post_op(
         endpoint,
         tokens
@@ -906,7 +905,7 @@ fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeOp {
 
 /// Unsigned AssumeRoleWithLDAPIdentity form POSTs, the directory's benchmark users
 /// round-robin.
-fn ldap_identity_op(endpoint: &Endpoint) -> MakeOp {
+fn ldap_identity_op(endpoint: &Endpoint) -> MakeRawOp {
     form_post_op(
         endpoint,
         directory::USERS
@@ -916,17 +915,23 @@ fn ldap_identity_op(endpoint: &Endpoint) -> MakeOp {
     )
 }
 
-/// Unsigned STS form POSTs sending `forms` round-robin (built once; each request only clones
-/// one), each answered with temporary credentials.
-fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeOp {
-    let endpoint = endpoint.clone();
+/// Unsigned STS form POSTs sending `forms` round-robin, each answered with temporary
+/// credentials. The requests are serialised once, before the clock starts: the lean client
+/// (`raw_http`) only writes them, so the tool takes as little CPU as it can from the server it
+/// shares the cores with.
+fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeRawOp {
+    let requests: Arc<[(bytes::Bytes, u64)]> = forms
+        .iter()
+        .map(|form| (raw_http::form_post(endpoint, form), form.len() as u64))
+        .collect();
     Arc::new(move |seq| {
-        let Some(form) = forms.get((seq % forms.len().max(1) as u64) as usize) else {
+        let Some((request, form_len)) = requests.get((seq % requests.len().max(1) as u64) as usize)
+        else {
             bail!("no STS form to send");
         };
-        Ok(HttpOp {
-            request: client::unsigned_form_post(&endpoint, form.clone())?,
-            bytes_sent: form.len() as u64,
+        Ok(RawOp {
+            request: request.clone(),
+            bytes_sent: *form_len,
             expect: Expect::Contains(ASSUME_ROLE_MARKER),
         })
     })
@@ -961,17 +966,25 @@ mod tests {
 
     /// The form of `op`'s request `seq`, once it is checked to be an unsigned POST to `/`
     /// expecting temporary credentials back.
-    fn form_of(op: &MakeOp, seq: u64) -> String {
+    /// The form of an unsigned STS POST, checking the request around it.
+    fn form_of(op: &MakeRawOp, seq: u64) -> String {
         let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
         assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
-        assert_eq!(o.request.uri().path(), "/");
+        let text = String::from_utf8_lossy(&o.request).into_owned();
+        let (head, form) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no head in {text}"));
+        assert!(head.starts_with("POST / HTTP/1.1\r\n"), "{head}");
         assert!(
-            o.request
-                .headers()
-                .get(http::header::AUTHORIZATION)
-                .is_none()
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
         );
-        format!("{:?}", o.request.body())
+        assert!(
+            head.contains(&format!("content-length: {}", form.len())),
+            "{head}"
+        );
+        assert_eq!(o.bytes_sent, form.len() as u64);
+        form.to_owned()
     }
 
     /// Whether `make_op` refuses `scenario` (whose requests are built elsewhere).

@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::Barrier;
 
 use crate::client::{Connection, Endpoint};
+use crate::raw_http::{self, RawConnection};
 
 pub const SIZE_4K: usize = 4 * 1024;
 pub const SIZE_1M: usize = 1024 * 1024;
@@ -486,6 +487,138 @@ async fn http_step(
         Err(_) => {
             *conn = None;
             tally.failure(|| format!("no answer within {timeout:?}"));
+        }
+    }
+}
+
+/// One request of the lean client (see `raw_http`): the whole serialised request, the bytes
+/// it moves, and what a correct (2xx) answer's body looks like.
+pub struct RawOp {
+    pub request: Bytes,
+    pub bytes_sent: u64,
+    pub expect: Expect,
+}
+
+/// Builds the lean client's request with the given sequence number.
+pub type MakeRawOp = Arc<dyn Fn(u64) -> Result<RawOp> + Send + Sync>;
+
+/// [`run_http`] with the lean client: the same workers, bounds and checks, each worker on its
+/// own keep-alive connection opened before the clock starts, with prebuilt requests. The
+/// workers share one thread of their own (a single-threaded runtime), so that the tool never
+/// wakes a second thread of its own to carry an answer: the client needs well under a core,
+/// and every wake-up would be taken from the server.
+pub async fn run_raw(
+    target: &str,
+    scenario: Scenario,
+    endpoint: &Endpoint,
+    concurrency: usize,
+    bounds: Bounds,
+    make_op: MakeRawOp,
+) -> Measurement {
+    let endpoint = endpoint.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok::<_, std::io::Error>(runtime.block_on(raw_workers(
+            &endpoint,
+            concurrency,
+            bounds,
+            make_op,
+        )))
+    })
+    .await;
+    let (tally, elapsed) = match run {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => failed(format!("cannot start the client's runtime: {e}")),
+        Err(e) => failed(format!("the client's thread failed: {e}")),
+    };
+    Measurement::from_tally(target, scenario.name(), concurrency, tally, elapsed)
+}
+
+/// A run that could not start.
+fn failed(why: String) -> (Tally, Duration) {
+    let mut tally = Tally::default();
+    tally.failure(|| why);
+    (tally, Duration::ZERO)
+}
+
+/// The workers of [`run_raw`], on the runtime they are awaited on.
+async fn raw_workers(
+    endpoint: &Endpoint,
+    concurrency: usize,
+    bounds: Bounds,
+    make_op: MakeRawOp,
+) -> (Tally, Duration) {
+    run_workers(concurrency, bounds, |start| {
+        let (endpoint, make_op) = (endpoint.clone(), make_op.clone());
+        async move {
+            let mut tally = Tally::default();
+            let mut conn = match RawConnection::open(&endpoint).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tally.failure(|| format!("{e:#}"));
+                    None
+                }
+            };
+            start.wait().await;
+            while let Some(seq) = start.claim() {
+                raw_step(
+                    &endpoint,
+                    &mut conn,
+                    &make_op,
+                    seq,
+                    bounds.op_timeout,
+                    &mut tally,
+                )
+                .await;
+            }
+            tally
+        }
+    })
+    .await
+}
+
+async fn raw_step(
+    endpoint: &Endpoint,
+    conn: &mut Option<RawConnection>,
+    make_op: &MakeRawOp,
+    seq: u64,
+    timeout: Duration,
+    tally: &mut Tally,
+) {
+    let op = match make_op(seq) {
+        Ok(op) => op,
+        Err(e) => return tally.failure(|| format!("{e:#}")),
+    };
+    let c = match conn {
+        Some(c) if c.reusable() => c,
+        _ => match RawConnection::open(endpoint).await {
+            Ok(c) => conn.insert(c),
+            Err(e) => {
+                *conn = None;
+                tally.failure(|| format!("{e:#}"));
+                // Do not spin on a dead server; the deadline still bounds the loop.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return;
+            }
+        },
+    };
+    let started = Instant::now();
+    match raw_http::exchange_within(c, &op.request, op.expect.keep(), timeout).await {
+        Ok((out, kept)) if out.status.is_success() => match op.expect.check(out.body_len, &kept) {
+            Some(why) => tally.failure(|| why),
+            None => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
+        },
+        Ok((out, kept)) => tally.failure(|| {
+            let excerpt = String::from_utf8_lossy(&kept[..kept.len().min(300)]);
+            format!("HTTP status {} {excerpt}", out.status)
+                .trim_end()
+                .to_owned()
+        }),
+        Err(e) => {
+            *conn = None;
+            tally.failure(|| format!("{e:#}"));
         }
     }
 }
