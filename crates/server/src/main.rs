@@ -6,6 +6,7 @@ mod admin_cli;
 mod config;
 mod etcd_config;
 mod ldap_config;
+mod log_writer;
 mod openid_config;
 mod root_credentials;
 mod serve;
@@ -74,11 +75,16 @@ const SECRET_BEARING_LOGS: &str = "s3s::service=info";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Log lines (one per request) are written by a background thread, so a slow or busy stderr
-    // never stalls request handling; nothing is dropped when the buffer fills, writers wait.
-    let (log_writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stderr());
+    // Log lines (one per request) are written by a thread of their own, the access log in
+    // batches, so a slow or busy stderr never stalls request handling and logging a request
+    // wakes no thread; nothing is dropped when the buffer fills, loggers wait.
+    let (log_writer, _log_guard) = match log_writer::batched(std::io::stderr()) {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("tessera: cannot start the log writer thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=off"));
     // s3s logs every request whole at debug, query string included: LDAP passwords, session

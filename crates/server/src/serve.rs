@@ -402,7 +402,7 @@ async fn handle(
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     tracing::info!(
-        target: "tessera::access",
+        target: crate::log_writer::ACCESS_LOG_TARGET,
         request_id = %request_id,
         remote = %remote,
         method = %method,
