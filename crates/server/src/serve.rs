@@ -89,7 +89,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                     "Object data in the upstream S3 cluster at {} (bucket prefix `{}`)",
                     options.endpoint, options.bucket_prefix
                 );
-                (Arc::new(UpstreamBackend::new(&options)), None)
+                (
+                    Arc::new(
+                        UpstreamBackend::new(&options)
+                            .map_err(|e| anyhow::anyhow!("upstream S3 cluster: {e}"))?,
+                    ),
+                    None,
+                )
             }
             None => {
                 let opened = DiskBackend::open(

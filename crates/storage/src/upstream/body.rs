@@ -2,7 +2,7 @@
 //! which hashes every chunk and holds back the last one until the writer's promises (length,
 //! Content-MD5, checksums, trailers) are known to hold: a broken promise makes the stream fail
 //! before the upstream has received the whole announced body, so the upstream stores nothing.
-//! A download's body is handed to the client chunk by chunk.
+//! Downloads do not pass through here (see `reads`).
 
 use std::sync::{Arc, Mutex};
 
@@ -146,15 +146,6 @@ fn verdict_of(verdict: &Verdict) -> Option<Result<BodySummary, StorageError>> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
-}
-
-/// An upstream answer's body as a stream of chunks for the client.
-pub(crate) fn download(body: aws_sdk_s3::primitives::ByteStream) -> BodyStream {
-    Box::pin(futures::stream::unfold(body, |mut body| async move {
-        body.next()
-            .await
-            .map(|chunk| (chunk.map_err(|e| Box::new(e) as BoxError), body))
-    }))
 }
 
 #[cfg(test)]

@@ -25,34 +25,13 @@ where
     R: std::fmt::Debug,
 {
     match &e {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or_default();
-            let message = service.err().message().unwrap_or_default().to_owned();
-            match code {
-                "NoSuchBucket" => StorageError::NoSuchBucket(bucket.to_owned()),
-                "NoSuchKey" | "NotFound" if !key.is_empty() => {
-                    StorageError::NoSuchKey(key.to_owned())
-                }
-                "NotFound" => StorageError::NoSuchBucket(bucket.to_owned()),
-                "NoSuchUpload" => StorageError::NoSuchUpload(key.to_owned()),
-                "BucketAlreadyOwnedByYou" | "BucketAlreadyExists" => {
-                    StorageError::BucketAlreadyOwnedByYou(bucket.to_owned())
-                }
-                "BucketNotEmpty" => StorageError::BucketNotEmpty(bucket.to_owned()),
-                "InvalidPart" => StorageError::InvalidPart(message),
-                "InvalidPartOrder" => StorageError::InvalidPartOrder,
-                "EntityTooSmall" => StorageError::InvalidPart(format!(
-                    "every part but the last must be at least 5 MiB ({message})"
-                )),
-                "PreconditionFailed" => StorageError::PreconditionFailed,
-                "BadDigest" => StorageError::BadDigest,
-                "InvalidRange" => StorageError::InvalidRange { size: 0 },
-                "" => StorageError::Upstream(format!("the upstream answered {e:?}")),
-                other => StorageError::Upstream(format!(
-                    "the upstream refused the request: {other}: {message}"
-                )),
-            }
-        }
+        SdkError::ServiceError(service) => code_error(
+            service.err().code().unwrap_or_default(),
+            service.err().message().unwrap_or_default(),
+            bucket,
+            key,
+            || format!("the upstream answered {e:?}"),
+        ),
         SdkError::TimeoutError(_) => {
             StorageError::Upstream("the upstream S3 cluster did not answer in time".into())
         }
@@ -64,5 +43,38 @@ where
             "the upstream S3 cluster sent an answer that is not valid S3".into(),
         ),
         _ => StorageError::Upstream(format!("the upstream request failed: {e}")),
+    }
+}
+
+/// What the cluster's S3 error `code` (with its `message`) means for the client; `no_code`
+/// says what happened when the answer carried none.
+pub(crate) fn code_error(
+    code: &str,
+    message: &str,
+    bucket: &str,
+    key: &str,
+    no_code: impl FnOnce() -> String,
+) -> StorageError {
+    match code {
+        "NoSuchBucket" => StorageError::NoSuchBucket(bucket.to_owned()),
+        "NoSuchKey" | "NotFound" if !key.is_empty() => StorageError::NoSuchKey(key.to_owned()),
+        "NotFound" => StorageError::NoSuchBucket(bucket.to_owned()),
+        "NoSuchUpload" => StorageError::NoSuchUpload(key.to_owned()),
+        "BucketAlreadyOwnedByYou" | "BucketAlreadyExists" => {
+            StorageError::BucketAlreadyOwnedByYou(bucket.to_owned())
+        }
+        "BucketNotEmpty" => StorageError::BucketNotEmpty(bucket.to_owned()),
+        "InvalidPart" => StorageError::InvalidPart(message.to_owned()),
+        "InvalidPartOrder" => StorageError::InvalidPartOrder,
+        "EntityTooSmall" => StorageError::InvalidPart(format!(
+            "every part but the last must be at least 5 MiB ({message})"
+        )),
+        "PreconditionFailed" => StorageError::PreconditionFailed,
+        "BadDigest" => StorageError::BadDigest,
+        "InvalidRange" => StorageError::InvalidRange { size: 0 },
+        "" => StorageError::Upstream(no_code()),
+        other => StorageError::Upstream(format!(
+            "the upstream refused the request: {other}: {message}"
+        )),
     }
 }

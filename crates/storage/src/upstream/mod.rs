@@ -10,6 +10,7 @@
 mod body;
 mod error;
 mod multipart;
+mod reads;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,7 +31,7 @@ use crate::types::{
 };
 use crate::{ObjectRead, ObjectWrite};
 
-use self::body::{download, settle, verified, verified_empty};
+use self::body::{settle, verified, verified_empty};
 use self::error::upstream_error;
 
 /// The user-metadata prefix under which Tessera keeps checksums upstream.
@@ -64,12 +65,16 @@ impl std::fmt::Debug for UpstreamOptions {
 /// The upstream S3 backend.
 pub struct UpstreamBackend {
     client: Client,
+    /// GetObject and HeadObject, without the SDK (see `reads`).
+    reads: reads::ObjectReads,
     prefix: String,
 }
 
 impl UpstreamBackend {
-    #[must_use]
-    pub fn new(options: &UpstreamOptions) -> Self {
+    /// The backend for the cluster `options` name; an error says what is wrong with them (an
+    /// endpoint that is not a URL, system roots that cannot be loaded).
+    pub fn new(options: &UpstreamOptions) -> StorageResult<Self> {
+        let reads = reads::ObjectReads::new(options).map_err(StorageError::Upstream)?;
         let credentials = Credentials::new(
             options.access_key.clone(),
             options.secret_key.as_str(),
@@ -97,10 +102,11 @@ impl UpstreamBackend {
                     .build(),
             )
             .build();
-        Self {
+        Ok(Self {
             client: Client::from_conf(config),
+            reads,
             prefix: options.bucket_prefix.clone(),
-        }
+        })
     }
 
     fn upstream(&self, bucket: &str) -> String {
@@ -173,35 +179,6 @@ fn split_metadata(
         }
     }
     (user, checksums)
-}
-
-macro_rules! object_info {
-    ($out:expr, $key:expr, $size:expr) => {{
-        let out = $out;
-        let (user_metadata, checksums) = split_metadata(out.metadata());
-        let etag = etag(out.e_tag());
-        ObjectInfo {
-            key: $key.to_owned(),
-            size: $size,
-            parts_count: parts_of(&etag),
-            etag,
-            last_modified: millis(out.last_modified()),
-            attributes: ObjectAttributes {
-                content_type: out.content_type().map(str::to_owned),
-                content_encoding: out.content_encoding().map(str::to_owned),
-                content_disposition: out.content_disposition().map(str::to_owned),
-                content_language: out.content_language().map(str::to_owned),
-                cache_control: out.cache_control().map(str::to_owned),
-                expires: out.expires_string().and_then(|s| {
-                    DateTime::from_str(s, aws_sdk_s3::primitives::DateTimeFormat::HttpDate)
-                        .ok()
-                        .and_then(|t| t.to_millis().ok())
-                }),
-                user_metadata,
-            },
-            checksums,
-        }
-    }};
 }
 
 fn range_header(range: RangeRequest) -> String {
@@ -364,16 +341,7 @@ impl crate::ObjectBackend for UpstreamBackend {
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo> {
-        let out = self
-            .client
-            .head_object()
-            .bucket(self.upstream(bucket))
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| upstream_error(e, bucket, key))?;
-        let size = u64::try_from(out.content_length().unwrap_or_default()).unwrap_or_default();
-        Ok(object_info!(&out, key, size))
+        self.reads.head(&self.upstream(bucket), bucket, key).await
     }
 
     async fn get_object(
@@ -382,26 +350,9 @@ impl crate::ObjectBackend for UpstreamBackend {
         key: &str,
         range: Option<RangeRequest>,
     ) -> StorageResult<ObjectRead> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(self.upstream(bucket))
-            .key(key)
-            .set_range(range.map(range_header))
-            .send()
+        self.reads
+            .get(&self.upstream(bucket), bucket, key, range)
             .await
-            .map_err(|e| upstream_error(e, bucket, key))?;
-        let served = out.content_range().and_then(content_range);
-        let size = match served {
-            Some((_, size)) => size,
-            None => u64::try_from(out.content_length().unwrap_or_default()).unwrap_or_default(),
-        };
-        let info = object_info!(&out, key, size);
-        Ok(ObjectRead {
-            info,
-            range: served.map(|(r, _)| r),
-            body: download(out.body),
-        })
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
