@@ -2,7 +2,7 @@
 //! which hashes every chunk and holds back the last one until the writer's promises (length,
 //! Content-MD5, checksums, trailers) are known to hold: a broken promise makes the stream fail
 //! before the upstream has received the whole announced body, so the upstream stores nothing.
-//! Downloads do not pass through here (see `reads`).
+//! Downloads do not pass through here (see `object_requests`).
 
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +19,11 @@ use crate::types::{BodyPromise, BodyStream, BoxError};
 /// promise, or why it did not.
 pub(crate) type Verdict = Arc<Mutex<Option<Result<BodySummary, StorageError>>>>;
 
+/// An upload's body as the frames an HTTP request body is made of.
+pub(crate) type UploadFrames = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<Frame<Bytes>, BoxError>> + Send + Sync + 'static>,
+>;
+
 /// An error that stops the upload; the reason itself is in the verdict.
 #[derive(Debug, thiserror::Error)]
 #[error("the upload was stopped: {0}")]
@@ -30,7 +35,7 @@ pub(crate) fn verified(
     body: BodyStream,
     promise: BodyPromise,
     digest: BodyDigest,
-) -> (aws_sdk_s3::primitives::ByteStream, Verdict) {
+) -> (UploadFrames, Verdict) {
     let verdict: Verdict = Arc::new(Mutex::new(None));
     let state = (
         body,
@@ -95,11 +100,12 @@ pub(crate) fn verified(
             }
         },
     );
-    let stream: std::pin::Pin<
-        Box<dyn futures::Stream<Item = Result<Frame<Bytes>, BoxError>> + Send + Sync>,
-    > = Box::pin(stream);
-    let byte_stream = aws_sdk_s3::primitives::ByteStream::from_body_1_x(StreamBody::new(stream));
-    (byte_stream, verdict)
+    (Box::pin(stream), verdict)
+}
+
+/// A verified body as the SDK sends it (parts of multipart uploads).
+pub(crate) fn for_sdk(frames: UploadFrames) -> aws_sdk_s3::primitives::ByteStream {
+    aws_sdk_s3::primitives::ByteStream::from_body_1_x(StreamBody::new(frames))
 }
 
 /// An empty body, checked against `promise` before anything is sent (a zero-length streaming
@@ -108,7 +114,7 @@ pub(crate) async fn verified_empty(
     mut body: BodyStream,
     promise: &BodyPromise,
     mut digest: BodyDigest,
-) -> Result<(aws_sdk_s3::primitives::ByteStream, BodySummary), StorageError> {
+) -> Result<BodySummary, StorageError> {
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(StorageError::BodyRead)?;
         digest.update(&chunk);
@@ -116,10 +122,7 @@ pub(crate) async fn verified_empty(
     }
     let summary = digest.finish();
     promise.check_finished(&summary)?;
-    Ok((
-        aws_sdk_s3::primitives::ByteStream::from_static(b""),
-        summary,
-    ))
+    Ok(summary)
 }
 
 /// The outcome of sending a verified body: the cluster's answer and the body's summary, or why
@@ -159,7 +162,8 @@ mod tests {
         Box::pin(futures::stream::iter(items))
     }
 
-    async fn drain(stream: aws_sdk_s3::primitives::ByteStream) -> Result<Vec<u8>, String> {
+    async fn drain(stream: UploadFrames) -> Result<Vec<u8>, String> {
+        let stream = for_sdk(stream);
         stream
             .collect()
             .await

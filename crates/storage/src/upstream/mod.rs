@@ -10,7 +10,7 @@
 mod body;
 mod error;
 mod multipart;
-mod reads;
+mod object_requests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,8 +65,8 @@ impl std::fmt::Debug for UpstreamOptions {
 /// The upstream S3 backend.
 pub struct UpstreamBackend {
     client: Client,
-    /// GetObject and HeadObject, without the SDK (see `reads`).
-    reads: reads::ObjectReads,
+    /// GetObject, HeadObject and PutObject, without the SDK (see `object_requests`).
+    requests: object_requests::ObjectRequests,
     prefix: String,
 }
 
@@ -74,7 +74,8 @@ impl UpstreamBackend {
     /// The backend for the cluster `options` name; an error says what is wrong with them (an
     /// endpoint that is not a URL, system roots that cannot be loaded).
     pub fn new(options: &UpstreamOptions) -> StorageResult<Self> {
-        let reads = reads::ObjectReads::new(options).map_err(StorageError::Upstream)?;
+        let requests =
+            object_requests::ObjectRequests::new(options).map_err(StorageError::Upstream)?;
         let credentials = Credentials::new(
             options.access_key.clone(),
             options.secret_key.as_str(),
@@ -104,7 +105,7 @@ impl UpstreamBackend {
             .build();
         Ok(Self {
             client: Client::from_conf(config),
-            reads,
+            requests,
             prefix: options.bucket_prefix.clone(),
         })
     }
@@ -135,6 +136,50 @@ impl UpstreamBackend {
             Err(StorageError::PreconditionFailed)
         }
     }
+}
+
+/// The headers a PutObject carries for `attributes` and the writer's `checksums` (kept as
+/// `x-amz-meta-tessera-checksum-*`), names lower-case.
+fn upload_headers(
+    attributes: &ObjectAttributes,
+    checksums: &BTreeMap<ChecksumAlgorithm, Option<String>>,
+) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    for (name, value) in [
+        ("content-type", &attributes.content_type),
+        ("content-encoding", &attributes.content_encoding),
+        ("content-disposition", &attributes.content_disposition),
+        ("content-language", &attributes.content_language),
+        ("cache-control", &attributes.cache_control),
+    ] {
+        if let Some(value) = value {
+            headers.push((name.to_owned(), value.clone()));
+        }
+    }
+    if let Some(expires) = attributes.expires
+        && let Ok(text) =
+            DateTime::from_millis(expires).fmt(aws_sdk_s3::primitives::DateTimeFormat::HttpDate)
+    {
+        headers.push(("expires".to_owned(), text));
+    }
+    // A client's own `x-amz-meta-tessera-checksum-*` would read back as a checksum: not kept.
+    for (name, value) in &attributes.user_metadata {
+        if !name.starts_with(CHECKSUM_META) {
+            headers.push((format!("x-amz-meta-{name}"), value.clone()));
+        }
+    }
+    for (algorithm, value) in checksums {
+        if let Some(value) = value {
+            headers.push((
+                format!(
+                    "x-amz-meta-{CHECKSUM_META}{}",
+                    algorithm.name().to_ascii_lowercase()
+                ),
+                value.clone(),
+            ));
+        }
+    }
+    headers
 }
 
 fn millis(t: Option<&DateTime>) -> UnixMillis {
@@ -289,46 +334,36 @@ impl crate::ObjectBackend for UpstreamBackend {
             .await?;
         let promise = write.promise;
         let attributes = write.attributes;
-        let mut metadata: std::collections::HashMap<String, String> =
-            attributes.user_metadata.clone().into_iter().collect();
-        for (algorithm, value) in &promise.checksums {
-            if let Some(value) = value {
-                metadata.insert(
-                    format!("{CHECKSUM_META}{}", algorithm.name().to_ascii_lowercase()),
-                    value.clone(),
-                );
-            }
-        }
+        let headers = upload_headers(&attributes, &promise.checksums);
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let length = promise.length;
         let digest = BodyDigest::new(promise.checksums.keys().copied());
-        let (stream, verdict) = if length == Some(0) {
-            let (empty, summary) = verified_empty(body, &promise, digest).await?;
+        let (frames, verdict) = if length == Some(0) {
+            let summary = verified_empty(body, &promise, digest).await?;
             let verdict: body::Verdict =
                 std::sync::Arc::new(std::sync::Mutex::new(Some(Ok(summary))));
-            (empty, verdict)
+            (None, verdict)
         } else {
-            verified(body, promise, digest)
+            let (frames, verdict) = verified(body, promise, digest);
+            (Some(frames), verdict)
         };
-        let mut request = self
-            .client
-            .put_object()
-            .bucket(self.upstream(bucket))
-            .key(key)
-            .body(stream)
-            .set_metadata(Some(metadata))
-            .set_content_type(attributes.content_type.clone())
-            .set_content_encoding(attributes.content_encoding.clone())
-            .set_content_disposition(attributes.content_disposition.clone())
-            .set_content_language(attributes.content_language.clone())
-            .set_cache_control(attributes.cache_control.clone())
-            .set_expires(attributes.expires.map(DateTime::from_millis));
-        if let Some(length) = length {
-            request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
-        }
-        let sent = request.customize().disable_payload_signing().send().await;
-        let (out, summary) = settle(sent, &verdict, |e| upstream_error(e, bucket, key))?;
+        let sent = self
+            .requests
+            .put(
+                &self.upstream(bucket),
+                bucket,
+                key,
+                &headers,
+                length,
+                frames,
+            )
+            .await;
+        let (stored, summary) = settle(sent, &verdict, |e| e)?;
         // Everything the answer needs is known here: no second request to the cluster.
-        let etag = stored_etag(out.e_tag(), &summary);
+        let etag = stored_etag(stored.as_deref(), &summary);
         Ok(ObjectInfo {
             key: key.to_owned(),
             size: summary.size,
@@ -341,7 +376,9 @@ impl crate::ObjectBackend for UpstreamBackend {
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> StorageResult<ObjectInfo> {
-        self.reads.head(&self.upstream(bucket), bucket, key).await
+        self.requests
+            .head(&self.upstream(bucket), bucket, key)
+            .await
     }
 
     async fn get_object(
@@ -350,7 +387,7 @@ impl crate::ObjectBackend for UpstreamBackend {
         key: &str,
         range: Option<RangeRequest>,
     ) -> StorageResult<ObjectRead> {
-        self.reads
+        self.requests
             .get(&self.upstream(bucket), bucket, key, range)
             .await
     }
@@ -493,6 +530,39 @@ impl crate::ObjectBackend for UpstreamBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_carry_their_attributes_and_checksums_but_no_forged_checksum() {
+        let attributes = ObjectAttributes {
+            content_type: Some("text/plain".into()),
+            cache_control: Some("no-cache".into()),
+            expires: Some(1_795_996_800_000),
+            user_metadata: BTreeMap::from([
+                ("colour".to_owned(), "blue".to_owned()),
+                ("tessera-checksum-crc32".to_owned(), "forged".to_owned()),
+            ]),
+            ..ObjectAttributes::default()
+        };
+        let checksums = BTreeMap::from([
+            (ChecksumAlgorithm::Crc32, Some("AAAAAA==".to_owned())),
+            (ChecksumAlgorithm::Sha256, None),
+        ]);
+        let headers = upload_headers(&attributes, &checksums);
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("content-type", "text/plain"),
+                ("cache-control", "no-cache"),
+                ("expires", "Mon, 30 Nov 2026 00:00:00 GMT"),
+                ("x-amz-meta-colour", "blue"),
+                ("x-amz-meta-tessera-checksum-crc32", "AAAAAA=="),
+            ]
+        );
+    }
 
     #[test]
     fn ranges_and_etags() {

@@ -5,7 +5,7 @@
 
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart as UpstreamPart};
 
-use super::body::{settle, verified};
+use super::body::{for_sdk, settle, verified};
 use super::error::{upload_error, upstream_error};
 use super::{UpstreamBackend, etag, millis, stored_etag};
 use crate::digest::BodyDigest;
@@ -75,7 +75,7 @@ impl UpstreamBackend {
             .key(key)
             .upload_id(upload_id)
             .part_number(part_number)
-            .body(stream);
+            .body(for_sdk(stream));
         if let Some(length) = length {
             request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
         }

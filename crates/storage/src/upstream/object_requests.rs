@@ -1,22 +1,26 @@
-//! GetObject and HeadObject, the gateway's hot path, sent to the cluster with hyper directly
-//! and signed with Tessera's own SigV4 (`tessera-sigv4`) instead of through the AWS SDK: on a
-//! 4 KiB GET the SDK's per-request machinery (interceptors, configuration layers, endpoint
-//! rules, its signer) took about a third of the node's CPU (BENCHMARKS.md, bench-gateway).
-//! Everything else (listings, writes, multipart, buckets) still goes through the SDK.
+//! GetObject, HeadObject and PutObject, the gateway's hot path, sent to the cluster with hyper
+//! directly and signed with Tessera's own SigV4 (`tessera-sigv4`) instead of through the AWS
+//! SDK: on a 4 KiB GET the SDK's per-request machinery (interceptors, configuration layers,
+//! endpoint rules, its signer) took half of the node's CPU (BENCHMARKS.md, bench-gateway).
+//! Everything else (listings, multipart, buckets, deletes) still goes through the SDK.
 //!
-//! The same promises as the SDK path: keep-alive connections to the cluster, a bound on
-//! connecting and on each wait for the cluster (the head of the answer, then every piece of
-//! the body), the cluster's error codes mapped as `error::code_error` maps them, a body cut
-//! short surfacing as a failed read (hyper checks `Content-Length`), and nothing of the client's
-//! request (its signature, its session token) in what is sent.
+//! The same promises as the SDK path: keep-alive connections to the cluster; a bound on
+//! connecting and on each wait for the cluster (the head of a GET's or HEAD's answer and every
+//! piece of its body; a PUT's answer once its body has been sent whole, since a large body
+//! from a slow client may take any time); the cluster's error codes mapped as
+//! `error::code_error` maps them; a body cut short surfacing as a failed read (hyper checks
+//! `Content-Length`); an upload's body sent unsigned (`UNSIGNED-PAYLOAD`, as the SDK path sent
+//! it: the node has checked it against the writer's promises on the way, see `body`); and
+//! nothing of the client's request (its signature, its session token) in what is sent.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::stream;
+use futures::{StreamExt as _, stream};
 use http::header::{self, HeaderMap};
 use http::{Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt as _, Empty, Limited};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Empty, Limited, StreamBody};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -27,15 +31,27 @@ use crate::ObjectRead;
 use crate::error::{StorageError, StorageResult};
 use crate::types::{BodyStream, BoxError, ObjectAttributes, ObjectInfo, RangeRequest};
 
+use super::body::UploadFrames;
 use super::error::code_error;
 use super::{UpstreamOptions, content_range, etag, parts_of, range_header, split_metadata};
 
 /// Largest error answer read to find its `<Code>`.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The payload hash of a body sent without its own signature.
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// A request body: empty, or an upload's verified frames.
+type RequestBody = BoxBody<Bytes, BoxError>;
+
+fn empty_body() -> RequestBody {
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed()
+}
 
 /// The client of the hot path.
-pub(super) struct ObjectReads {
-    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+pub(super) struct ObjectRequests {
+    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>,
     /// `http(s)://host:port` of the cluster, without a trailing `/`.
     base: String,
     /// The `Host` header, exactly as sent and signed.
@@ -45,7 +61,7 @@ pub(super) struct ObjectReads {
     timeout: Duration,
 }
 
-impl ObjectReads {
+impl ObjectRequests {
     /// A client for the cluster at `options.endpoint` (`http` or `https` with the system's
     /// roots, as the SDK path trusts them).
     pub(super) fn new(options: &UpstreamOptions) -> Result<Self, String> {
@@ -89,7 +105,7 @@ impl ObjectReads {
         bucket: &str,
         key: &str,
     ) -> StorageResult<ObjectInfo> {
-        let response = self.send(Method::HEAD, upstream_bucket, key, None).await?;
+        let response = self.send(Method::HEAD, upstream_bucket, key, &[]).await?;
         if !response.status().is_success() {
             return Err(self.refusal(response, bucket, key).await);
         }
@@ -105,8 +121,9 @@ impl ObjectReads {
         range: Option<RangeRequest>,
     ) -> StorageResult<ObjectRead> {
         let range = range.map(range_header);
+        let headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", r.as_str())).collect();
         let response = self
-            .send(Method::GET, upstream_bucket, key, range.as_deref())
+            .send(Method::GET, upstream_bucket, key, &headers)
             .await?;
         if !response.status().is_success() {
             return Err(self.refusal(response, bucket, key).await);
@@ -128,6 +145,52 @@ impl ObjectReads {
         })
     }
 
+    /// Stores `body` (an upload's verified frames, or `None` for an empty object) as `key`
+    /// with `headers` (content attributes and `x-amz-meta-*`), and returns the cluster's
+    /// answer: its `ETag` header, or why it refused.
+    pub(super) async fn put(
+        &self,
+        upstream_bucket: &str,
+        bucket: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        length: Option<u64>,
+        body: Option<UploadFrames>,
+    ) -> StorageResult<Option<String>> {
+        let length = length.map(|n| n.to_string());
+        let (ended, body_sent) = tokio::sync::oneshot::channel();
+        let body = match body {
+            Some(frames) => BoxBody::new(StreamBody::new(telling_its_end(frames, ended))),
+            None => {
+                let _ = ended.send(());
+                empty_body()
+            }
+        };
+        let request = self.request(
+            Method::PUT,
+            upstream_bucket,
+            key,
+            headers,
+            length.as_deref(),
+            UNSIGNED_PAYLOAD,
+            body,
+        )?;
+        // No bound while the body is on its way (it comes at the client's pace); once it has
+        // been sent whole, the cluster has `timeout` to answer.
+        let answer_late = async {
+            let _ = body_sent.await;
+            tokio::time::sleep(self.timeout).await;
+        };
+        let response = tokio::select! {
+            sent = self.http.request(request) => sent.map_err(unreachable)?,
+            () = answer_late => return Err(late()),
+        };
+        if !response.status().is_success() {
+            return Err(self.refusal(response, bucket, key).await);
+        }
+        Ok(header_str(response.headers(), header::ETAG.as_str()).map(str::to_owned))
+    }
+
     /// Signs and sends a bodiless request for `key` in `upstream_bucket` (path style), and
     /// waits for the head of the answer.
     async fn send(
@@ -135,19 +198,42 @@ impl ObjectReads {
         method: Method,
         upstream_bucket: &str,
         key: &str,
-        range: Option<&str>,
+        headers: &[(&str, &str)],
     ) -> StorageResult<Response<Incoming>> {
+        let request = self.request(
+            method,
+            upstream_bucket,
+            key,
+            headers,
+            None,
+            sigv4::EMPTY_SHA256,
+            empty_body(),
+        )?;
+        match tokio::time::timeout(self.timeout, self.http.request(request)).await {
+            Ok(sent) => sent.map_err(unreachable),
+            Err(_) => Err(late()),
+        }
+    }
+
+    /// The signed request for `key` in `upstream_bucket` (path style): `headers` are sent
+    /// and signed, `content_length` is sent.
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &self,
+        method: Method,
+        upstream_bucket: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        content_length: Option<&str>,
+        payload_sha256: &str,
+        body: RequestBody,
+    ) -> StorageResult<Request<RequestBody>> {
         let path = format!(
             "/{}/{}",
             sigv4::uri_encode(upstream_bucket, false),
             sigv4::uri_encode(key, true)
         );
         let date = sigv4::amz_date(time::OffsetDateTime::now_utc());
-        let signed_range = range.map(|r| ("range", r));
-        let extra: &[(&str, &str)] = match &signed_range {
-            Some(pair) => std::slice::from_ref(pair),
-            None => &[],
-        };
         let added = sigv4::sign(
             &self.credentials,
             &self.scope,
@@ -157,32 +243,26 @@ impl ObjectReads {
                 path: &path,
                 query: &[],
                 host: &self.host,
-                headers: extra,
-                payload_sha256: sigv4::EMPTY_SHA256,
+                headers,
+                payload_sha256,
             },
         );
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header(header::HOST, &self.host);
-        if let Some(range) = range {
-            request = request.header(header::RANGE, range);
+        for &(name, value) in headers {
+            request = request.header(name, value);
+        }
+        if let Some(length) = content_length {
+            request = request.header(header::CONTENT_LENGTH, length);
         }
         for (name, value) in added {
             request = request.header(name, value);
         }
-        let request = request.body(Empty::new()).map_err(|e| {
-            StorageError::Upstream(format!("cannot build the upstream request: {e}"))
-        })?;
-        match tokio::time::timeout(self.timeout, self.http.request(request)).await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => Err(StorageError::Upstream(format!(
-                "the upstream S3 cluster cannot be reached: {e}"
-            ))),
-            Err(_) => Err(StorageError::Upstream(
-                "the upstream S3 cluster did not answer in time".into(),
-            )),
-        }
+        request
+            .body(body)
+            .map_err(|e| StorageError::Upstream(format!("cannot build the upstream request: {e}")))
     }
 
     /// What a non-2xx answer means: the `<Code>` of its XML body, or for a HEAD (which has
@@ -201,6 +281,30 @@ impl ObjectReads {
             format!("the upstream answered HTTP {status} without an S3 error code")
         })
     }
+}
+
+fn unreachable(e: hyper_util::client::legacy::Error) -> StorageError {
+    StorageError::Upstream(format!("the upstream S3 cluster cannot be reached: {e}"))
+}
+
+fn late() -> StorageError {
+    StorageError::Upstream("the upstream S3 cluster did not answer in time".into())
+}
+
+/// `frames`, telling `ended` once the last of them has been taken (or the body failed).
+fn telling_its_end(frames: UploadFrames, ended: tokio::sync::oneshot::Sender<()>) -> UploadFrames {
+    Box::pin(stream::unfold(
+        (frames, Some(ended)),
+        |(mut frames, mut ended)| async move {
+            let next = frames.next().await;
+            if matches!(next, None | Some(Err(_)))
+                && let Some(ended) = ended.take()
+            {
+                let _ = ended.send(());
+            }
+            next.map(|item| (item, (frames, ended)))
+        },
+    ))
 }
 
 /// The text of the first `<name>…</name>` in `xml`.
@@ -341,6 +445,21 @@ mod tests {
         );
         assert_eq!(info.attributes.user_metadata.len(), 1);
         assert_eq!(info.checksums.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_upload_body_tells_when_it_has_been_taken_whole() {
+        let frames: UploadFrames = Box::pin(stream::iter([
+            Ok(hyper::body::Frame::data(Bytes::from_static(b"ab"))),
+            Ok(hyper::body::Frame::data(Bytes::from_static(b"cd"))),
+        ]));
+        let (ended, mut body_sent) = tokio::sync::oneshot::channel();
+        let mut body = telling_its_end(frames, ended);
+        assert!(body.next().await.is_some());
+        assert!(body.next().await.is_some());
+        assert!(body_sent.try_recv().is_err(), "told before the end");
+        assert!(body.next().await.is_none());
+        assert!(body_sent.try_recv().is_ok());
     }
 
     #[test]
