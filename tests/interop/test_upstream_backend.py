@@ -117,6 +117,49 @@ def test_a_broken_promise_stores_nothing_upstream(gateway, ceph, bucket):
     assert direct.get_object(Bucket=f"{PREFIX}{bucket}", Key="keep")["Body"].read() == b"old"
 
 
+def test_an_upload_arriving_slower_than_the_upstream_timeout_is_stored_whole(gateway, ceph,
+                                                                            bucket):
+    """TESSERA_UPSTREAM_TIMEOUT bounds the cluster's answer, not the client's pace: a body that
+    takes longer than the timeout to arrive is stored whole."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    s3 = make_s3_client(gateway, signature_version="s3v4")
+    pieces = [rand(64 * 1024) for _ in range(4)]
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "slow"},
+                                    ExpiresIn=300)
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        conn.putrequest("PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True)
+        conn.putheader("Content-Length", str(sum(len(p) for p in pieces)))
+        conn.endheaders()
+        began = time.monotonic()
+        for piece in pieces:
+            conn.send(piece)
+            time.sleep(1.3)  # 4 × 1.3 s: longer than the 3 s TESSERA_UPSTREAM_TIMEOUT
+        answer = conn.getresponse()
+        text = answer.read()
+    finally:
+        conn.close()
+    assert time.monotonic() - began > 4.5
+    assert answer.status == 200, text
+    whole = b"".join(pieces)
+    assert s3.get_object(Bucket=bucket, Key="slow")["Body"].read() == whole
+    direct = ceph_client(ceph)
+    assert direct.get_object(Bucket=f"{PREFIX}{bucket}", Key="slow")["Body"].read() == whole
+
+
+def test_a_clients_own_checksum_metadata_is_not_kept_as_a_checksum(gateway, bucket):
+    s3 = make_s3_client(gateway)
+    s3.put_object(Bucket=bucket, Key="forged", Body=b"data", ChecksumAlgorithm="CRC32",
+                  Metadata={"tessera-checksum-sha256": "Zm9yZ2Vk", "colour": "blue"})
+    head = s3.head_object(Bucket=bucket, Key="forged", ChecksumMode="ENABLED")
+    assert head["Metadata"] == {"colour": "blue"}, head["Metadata"]
+    assert "ChecksumSHA256" not in head, head
+    assert head.get("ChecksumCRC32"), head
+
+
 def test_temporary_credentials_work_and_never_reach_the_upstream(gateway, bucket):
     resp = sts_request(gateway, {"Action": "AssumeRole", "Version": "2011-06-15",
                                  "DurationSeconds": "900"},
