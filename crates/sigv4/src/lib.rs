@@ -1,7 +1,7 @@
 //! AWS Signature Version 4, header form, computed the way an SDK computes it for Tessera's own
-//! clients (the load tool, `tessera admin`): the canonical request, the string to sign, the
-//! derived signing key and the `Authorization` header, for any service name (`s3` for S3 and
-//! MinIO's admin API, `sts` for AssumeRole).
+//! clients (the load tool, `tessera admin`, the upstream backend's object requests): the
+//! canonical request, the string to sign, the derived signing key and the `Authorization`
+//! header, for any service name (`s3` for S3 and MinIO's admin API, `sts` for AssumeRole).
 //!
 //! It owns the credentials type — the secret key and the session token are zeroised on drop,
 //! never `Debug`-printed and have no `Display` — and nothing about HTTP transport: callers send
