@@ -194,7 +194,7 @@ mod tests {
             let s3 = s3.clone();
             let op: scenarios::MakeOp = Arc::new(move |_| {
                 Ok(HttpOp {
-                    request: s3.get_object(key)?,
+                    request: s3.get_object(key)?.into(),
                     bytes_sent: 0,
                     expect: scenarios::Expect::Len(len as u64),
                 })

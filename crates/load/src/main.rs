@@ -44,8 +44,8 @@ use crate::report::{
     LDAP_DIRECT, RSA_VERIFY_LIMIT, Report, RunInfo, TARGET,
 };
 use crate::scenarios::{
-    Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, MakeRawOp, Measurement, RawOp, SIZE_1M,
-    SIZE_4K, Scenario,
+    Bounds, Expect, HttpOp, KEY_1M, KEY_4K, MakeOp, Measurement, OpRequest, SIZE_1M, SIZE_4K,
+    Scenario,
 };
 use crate::target::SpawnedServer;
 use tessera_sigv4::Credentials;
@@ -807,7 +807,7 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
     match scenario {
         Scenario::Get4k | Scenario::Get4kAa => Arc::new(move |_| {
             Ok(HttpOp {
-                request: s3.get_object(KEY_4K)?,
+                request: s3.get_object(KEY_4K)?.into(),
                 bytes_sent: 0,
                 expect: Expect::Len(SIZE_4K as u64),
             })
@@ -815,14 +815,14 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
         // The user's object, signed by whichever credentials `s3` holds.
         Scenario::Get4kUser | Scenario::Get4kTemp => Arc::new(move |_| {
             Ok(HttpOp {
-                request: s3.get_object(target::USER_KEY_4K)?,
+                request: s3.get_object(target::USER_KEY_4K)?.into(),
                 bytes_sent: 0,
                 expect: Expect::Len(SIZE_4K as u64),
             })
         }),
         Scenario::Get1m => Arc::new(move |_| {
             Ok(HttpOp {
-                request: s3.get_object(KEY_1M)?,
+                request: s3.get_object(KEY_1M)?.into(),
                 bytes_sent: 0,
                 expect: Expect::Len(SIZE_1M as u64),
             })
@@ -841,7 +841,7 @@ fn make_op(s3: &S3Client, scenario: Scenario, put_keys: u64) -> MakeOp {
             Arc::new(move |seq| {
                 let key = format!("put4k-{:06}", seq % put_keys);
                 Ok(HttpOp {
-                    request: s3.put_object(&key, body.clone())?,
+                    request: s3.put_object(&key, body.clone())?.into(),
                     bytes_sent: body.len() as u64,
                     expect: Expect::Any,
                 })
@@ -867,7 +867,7 @@ fn assume_role_op(s3: &S3Client, role: Option<&RoleSession>) -> MakeOp {
             .exact()
             .unwrap_or(0);
         Ok(HttpOp {
-            request,
+            request: request.into(),
             bytes_sent,
             expect,
         })
@@ -893,7 +893,7 @@ async fn check_assume_role_naming(s3: &S3Client, role: &RoleSession) -> Result<S
 }
 
 /// Unsigned AssumeRoleWithWebIdentity form POSTs trading `tokens` round-robin.
-fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeRawOp {
+fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeOp {
     form_post_op(
         endpoint,
         tokens
@@ -905,7 +905,7 @@ fn web_identity_op(endpoint: &Endpoint, tokens: &[String]) -> MakeRawOp {
 
 /// Unsigned AssumeRoleWithLDAPIdentity form POSTs, the directory's benchmark users
 /// round-robin.
-fn ldap_identity_op(endpoint: &Endpoint) -> MakeRawOp {
+fn ldap_identity_op(endpoint: &Endpoint) -> MakeOp {
     form_post_op(
         endpoint,
         directory::USERS
@@ -919,7 +919,7 @@ fn ldap_identity_op(endpoint: &Endpoint) -> MakeRawOp {
 /// credentials. The requests are serialised once, before the clock starts: the lean client
 /// (`raw_http`) only writes them, so the tool takes as little CPU as it can from the server it
 /// shares the cores with.
-fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeRawOp {
+fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeOp {
     let requests: Arc<[(bytes::Bytes, u64)]> = forms
         .iter()
         .map(|form| (raw_http::form_post(endpoint, form), form.len() as u64))
@@ -929,8 +929,8 @@ fn form_post_op(endpoint: &Endpoint, forms: Arc<[bytes::Bytes]>) -> MakeRawOp {
         else {
             bail!("no STS form to send");
         };
-        Ok(RawOp {
-            request: request.clone(),
+        Ok(HttpOp {
+            request: OpRequest::Raw(request.clone()),
             bytes_sent: *form_len,
             expect: Expect::Contains(ASSUME_ROLE_MARKER),
         })
@@ -967,10 +967,13 @@ mod tests {
     /// The form of `op`'s request `seq`, once it is checked to be an unsigned POST to `/`
     /// expecting temporary credentials back.
     /// The form of an unsigned STS POST, checking the request around it.
-    fn form_of(op: &MakeRawOp, seq: u64) -> String {
+    fn form_of(op: &MakeOp, seq: u64) -> String {
         let o = op(seq).unwrap_or_else(|e| panic!("{e:#}"));
         assert!(matches!(o.expect, Expect::Contains(m) if m == ASSUME_ROLE_MARKER));
-        let text = String::from_utf8_lossy(&o.request).into_owned();
+        let OpRequest::Raw(request) = &o.request else {
+            panic!("an STS form POST is sent by the lean client");
+        };
+        let text = String::from_utf8_lossy(request).into_owned();
         let (head, form) = text
             .split_once("\r\n\r\n")
             .unwrap_or_else(|| panic!("no head in {text}"));

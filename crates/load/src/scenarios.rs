@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use bytes::Bytes;
 use http::Request;
 use http_body_util::Full;
 use serde::Serialize;
 use tokio::sync::Barrier;
 
-use crate::client::{Connection, Endpoint};
+use crate::client::{Connection, Endpoint, Outcome};
 use crate::raw_http::{self, RawConnection};
 
 pub const SIZE_4K: usize = 4 * 1024;
@@ -245,9 +245,75 @@ fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
 /// One HTTP operation: the request to send, the bytes it moves, and what a correct (2xx)
 /// answer's body looks like (anything else counts as an error).
 pub struct HttpOp {
-    pub request: Request<Full<Bytes>>,
+    pub request: OpRequest,
     pub bytes_sent: u64,
     pub expect: Expect,
+}
+
+/// A request as one of the tool's two clients sends it.
+pub enum OpRequest {
+    /// Through hyper's HTTP/1.1 client (the S3 scenarios and the hyper baseline).
+    Hyper(Box<Request<Full<Bytes>>>),
+    /// Written as it is by the lean client (`raw_http`): a whole serialised request.
+    Raw(Bytes),
+}
+
+impl From<Request<Full<Bytes>>> for OpRequest {
+    fn from(request: Request<Full<Bytes>>) -> Self {
+        OpRequest::Hyper(Box::new(request))
+    }
+}
+
+/// Which client a run's workers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientKind {
+    Hyper,
+    Raw,
+}
+
+/// A worker's keep-alive connection, of its run's client.
+enum WorkerConnection {
+    Hyper(Connection),
+    Raw(RawConnection),
+}
+
+impl WorkerConnection {
+    async fn open(kind: ClientKind, endpoint: &Endpoint) -> Result<Self> {
+        Ok(match kind {
+            ClientKind::Hyper => WorkerConnection::Hyper(Connection::open(endpoint).await?),
+            ClientKind::Raw => WorkerConnection::Raw(RawConnection::open(endpoint).await?),
+        })
+    }
+
+    /// Whether it can carry another request.
+    fn reusable(&self) -> bool {
+        match self {
+            WorkerConnection::Hyper(_) => true,
+            WorkerConnection::Raw(c) => c.reusable(),
+        }
+    }
+
+    /// Sends `request` and reads its answer within `timeout`, keeping the first `keep` bytes.
+    async fn exchange(
+        &mut self,
+        request: OpRequest,
+        keep: usize,
+        timeout: Duration,
+    ) -> Result<(Outcome, Vec<u8>)> {
+        match (self, request) {
+            (WorkerConnection::Hyper(c), OpRequest::Hyper(request)) => {
+                tokio::time::timeout(timeout, c.send_keeping(*request, keep))
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow!("no answer within {timeout:?}")))
+            }
+            (WorkerConnection::Raw(c), OpRequest::Raw(request)) => {
+                raw_http::exchange_within(c, &request, keep, timeout).await
+            }
+            _ => Err(anyhow!(
+                "a request built for the other client (hyper or raw) than this run's"
+            )),
+        }
+    }
 }
 
 /// What the body of a successful answer must be.
@@ -306,7 +372,8 @@ pub async fn run_http(
     bounds: Bounds,
     make_op: MakeOp,
 ) -> Measurement {
-    let (tally, elapsed) = run_tally(endpoint, concurrency, bounds, make_op).await;
+    let (tally, elapsed) =
+        run_tally(endpoint, ClientKind::Hyper, concurrency, bounds, make_op).await;
     Measurement::from_tally(target, scenario.name(), concurrency, tally, elapsed)
 }
 
@@ -338,7 +405,8 @@ pub async fn run_http_interleaved(
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
             let op = if side == 0 { a.1.clone() } else { b.1.clone() };
-            let (tally, elapsed) = run_tally(endpoint, concurrency, slice, op).await;
+            let (tally, elapsed) =
+                run_tally(endpoint, ClientKind::Hyper, concurrency, slice, op).await;
             totals[side].0.merge(tally);
             totals[side].1 += elapsed;
         }
@@ -353,6 +421,7 @@ pub async fn run_http_interleaved(
 /// One closed-loop run: what the workers saw, and how long it took.
 async fn run_tally(
     endpoint: &Endpoint,
+    kind: ClientKind,
     concurrency: usize,
     bounds: Bounds,
     make_op: MakeOp,
@@ -361,7 +430,7 @@ async fn run_tally(
         let (endpoint, make_op) = (endpoint.clone(), make_op.clone());
         async move {
             let mut tally = Tally::default();
-            let mut conn = match Connection::open(&endpoint).await {
+            let mut conn = match WorkerConnection::open(kind, &endpoint).await {
                 Ok(c) => Some(c),
                 Err(e) => {
                     tally.failure(|| format!("{e:#}"));
@@ -372,6 +441,7 @@ async fn run_tally(
             while let Some(seq) = start.claim() {
                 http_step(
                     &endpoint,
+                    kind,
                     &mut conn,
                     &make_op,
                     seq,
@@ -442,7 +512,8 @@ where
 
 async fn http_step(
     endpoint: &Endpoint,
-    conn: &mut Option<Connection>,
+    kind: ClientKind,
+    conn: &mut Option<WorkerConnection>,
     make_op: &MakeOp,
     seq: u64,
     timeout: Duration,
@@ -453,10 +524,11 @@ async fn http_step(
         Err(e) => return tally.failure(|| format!("{e:#}")),
     };
     let c = match conn {
-        Some(c) => c,
-        None => match Connection::open(endpoint).await {
+        Some(c) if c.reusable() => c,
+        _ => match WorkerConnection::open(kind, endpoint).await {
             Ok(c) => conn.insert(c),
             Err(e) => {
+                *conn = None;
                 tally.failure(|| format!("{e:#}"));
                 // Do not spin on a dead server; the deadline still bounds the loop.
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -465,42 +537,24 @@ async fn http_step(
         },
     };
     let started = Instant::now();
-    let keep = op.expect.keep();
-    match tokio::time::timeout(timeout, c.send_keeping(op.request, keep)).await {
-        Ok(Ok((out, kept))) if out.status.is_success() => {
-            match op.expect.check(out.body_len, &kept) {
-                Some(why) => tally.failure(|| why),
-                None => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
-            }
-        }
-        Ok(Ok((out, kept))) => tally.failure(|| {
+    match c.exchange(op.request, op.expect.keep(), timeout).await {
+        Ok((out, kept)) if out.status.is_success() => match op.expect.check(out.body_len, &kept) {
+            Some(why) => tally.failure(|| why),
+            None => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
+        },
+        Ok((out, kept)) => tally.failure(|| {
             // The kept start of the answer (only kept for `Expect::Contains`) says why.
             let excerpt = String::from_utf8_lossy(&kept[..kept.len().min(300)]);
             format!("HTTP status {} {excerpt}", out.status)
                 .trim_end()
                 .to_owned()
         }),
-        Ok(Err(e)) => {
+        Err(e) => {
             *conn = None;
             tally.failure(|| format!("{e:#}"));
         }
-        Err(_) => {
-            *conn = None;
-            tally.failure(|| format!("no answer within {timeout:?}"));
-        }
     }
 }
-
-/// One request of the lean client (see `raw_http`): the whole serialised request, the bytes
-/// it moves, and what a correct (2xx) answer's body looks like.
-pub struct RawOp {
-    pub request: Bytes,
-    pub bytes_sent: u64,
-    pub expect: Expect,
-}
-
-/// Builds the lean client's request with the given sequence number.
-pub type MakeRawOp = Arc<dyn Fn(u64) -> Result<RawOp> + Send + Sync>;
 
 /// [`run_http`] with the lean client: the same workers, bounds and checks, each worker on its
 /// own keep-alive connection opened before the clock starts, with prebuilt requests. The
@@ -513,15 +567,16 @@ pub async fn run_raw(
     endpoint: &Endpoint,
     concurrency: usize,
     bounds: Bounds,
-    make_op: MakeRawOp,
+    make_op: MakeOp,
 ) -> Measurement {
     let endpoint = endpoint.clone();
     let run = tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        Ok::<_, std::io::Error>(runtime.block_on(raw_workers(
+        Ok::<_, std::io::Error>(runtime.block_on(run_tally(
             &endpoint,
+            ClientKind::Raw,
             concurrency,
             bounds,
             make_op,
@@ -541,86 +596,6 @@ fn failed(why: String) -> (Tally, Duration) {
     let mut tally = Tally::default();
     tally.failure(|| why);
     (tally, Duration::ZERO)
-}
-
-/// The workers of [`run_raw`], on the runtime they are awaited on.
-async fn raw_workers(
-    endpoint: &Endpoint,
-    concurrency: usize,
-    bounds: Bounds,
-    make_op: MakeRawOp,
-) -> (Tally, Duration) {
-    run_workers(concurrency, bounds, |start| {
-        let (endpoint, make_op) = (endpoint.clone(), make_op.clone());
-        async move {
-            let mut tally = Tally::default();
-            let mut conn = match RawConnection::open(&endpoint).await {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    tally.failure(|| format!("{e:#}"));
-                    None
-                }
-            };
-            start.wait().await;
-            while let Some(seq) = start.claim() {
-                raw_step(
-                    &endpoint,
-                    &mut conn,
-                    &make_op,
-                    seq,
-                    bounds.op_timeout,
-                    &mut tally,
-                )
-                .await;
-            }
-            tally
-        }
-    })
-    .await
-}
-
-async fn raw_step(
-    endpoint: &Endpoint,
-    conn: &mut Option<RawConnection>,
-    make_op: &MakeRawOp,
-    seq: u64,
-    timeout: Duration,
-    tally: &mut Tally,
-) {
-    let op = match make_op(seq) {
-        Ok(op) => op,
-        Err(e) => return tally.failure(|| format!("{e:#}")),
-    };
-    let c = match conn {
-        Some(c) if c.reusable() => c,
-        _ => match RawConnection::open(endpoint).await {
-            Ok(c) => conn.insert(c),
-            Err(e) => {
-                *conn = None;
-                tally.failure(|| format!("{e:#}"));
-                // Do not spin on a dead server; the deadline still bounds the loop.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                return;
-            }
-        },
-    };
-    let started = Instant::now();
-    match raw_http::exchange_within(c, &op.request, op.expect.keep(), timeout).await {
-        Ok((out, kept)) if out.status.is_success() => match op.expect.check(out.body_len, &kept) {
-            Some(why) => tally.failure(|| why),
-            None => tally.success(op.bytes_sent + out.body_len, started.elapsed()),
-        },
-        Ok((out, kept)) => tally.failure(|| {
-            let excerpt = String::from_utf8_lossy(&kept[..kept.len().min(300)]);
-            format!("HTTP status {} {excerpt}", out.status)
-                .trim_end()
-                .to_owned()
-        }),
-        Err(e) => {
-            *conn = None;
-            tally.failure(|| format!("{e:#}"));
-        }
-    }
 }
 
 /// One operation of an async closed loop: the future of the operation with the given sequence
