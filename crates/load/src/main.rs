@@ -578,29 +578,7 @@ async fn measure(
         for &scenario in &plan.scenarios {
             for &c in &plan.concurrencies {
                 match (s3, scenario, &user_s3) {
-                    (Some(s3), Scenario::AssumeRole, _) if plan.role.is_some() => {
-                        let Some(role) = &plan.role else {
-                            bail!("no role for {scenario}");
-                        };
-                        eprintln!(
-                            "{TARGET} {scenario} c={c} (as `{}`, naming `{}`) …",
-                            s3.credentials().access_key(),
-                            role.role_arn
-                        );
-                        let op = assume_role_op(s3, Some(role));
-                        results.push(
-                            scenarios::run_http(
-                                TARGET,
-                                scenario,
-                                s3.endpoint(),
-                                c,
-                                plan.bounds,
-                                op,
-                            )
-                            .await,
-                        );
-                    }
-                    (Some(_), Scenario::AssumeRole, Some(user)) => {
+                    (Some(_), Scenario::AssumeRole, Some(user)) if plan.role.is_none() => {
                         eprintln!("{TARGET} {scenario} c={c} (as `{}`) …", target::BENCH_USER);
                         let op = make_op(user, scenario, plan.put_keys);
                         let before = match iam_store {
@@ -710,8 +688,20 @@ async fn measure(
                         );
                     }
                     (Some(s3), _, _) => {
-                        eprintln!("{TARGET} {scenario} c={c} …");
-                        let op = make_op(s3, scenario, plan.put_keys);
+                        let op = match (scenario, &plan.role) {
+                            (Scenario::AssumeRole, Some(role)) => {
+                                eprintln!(
+                                    "{TARGET} {scenario} c={c} (as `{}`, naming `{}`) …",
+                                    s3.credentials().access_key(),
+                                    role.role_arn
+                                );
+                                assume_role_op(s3, Some(role))
+                            }
+                            _ => {
+                                eprintln!("{TARGET} {scenario} c={c} …");
+                                make_op(s3, scenario, plan.put_keys)
+                            }
+                        };
                         results.push(
                             scenarios::run_http(
                                 TARGET,

@@ -203,23 +203,23 @@ fn parts_of(etag: &str) -> Option<u32> {
     etag.rsplit_once('-').and_then(|(_, n)| n.parse().ok())
 }
 
-/// User metadata and kept checksums apart.
-fn split_metadata(
-    meta: Option<&std::collections::HashMap<String, String>>,
+/// User metadata (names without `x-amz-meta-`) and kept checksums apart.
+fn split_metadata<'a>(
+    meta: impl IntoIterator<Item = (&'a str, String)>,
 ) -> (BTreeMap<String, String>, Checksums) {
     let mut user = BTreeMap::new();
     let mut checksums = Checksums::new();
-    for (k, v) in meta.into_iter().flatten() {
+    for (k, v) in meta {
         let k = k.to_ascii_lowercase();
         match k
             .strip_prefix(CHECKSUM_META)
             .and_then(ChecksumAlgorithm::from_name)
         {
             Some(a) => {
-                checksums.insert(a, v.clone());
+                checksums.insert(a, v);
             }
             None => {
-                user.insert(k, v.clone());
+                user.insert(k, v);
             }
         }
     }
@@ -592,7 +592,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let (user, checksums) = split_metadata(Some(&meta));
+        let (user, checksums) = split_metadata(meta.iter().map(|(k, v)| (k.as_str(), v.clone())));
         assert_eq!(user.len(), 1);
         assert_eq!(checksums[&ChecksumAlgorithm::Crc32], "AAAAAA==");
     }

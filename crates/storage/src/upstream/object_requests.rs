@@ -157,7 +157,6 @@ impl ObjectRequests {
         length: Option<u64>,
         body: Option<UploadFrames>,
     ) -> StorageResult<Option<String>> {
-        let length = length.map(|n| n.to_string());
         let (ended, body_sent) = tokio::sync::oneshot::channel();
         let body = match body {
             Some(frames) => BoxBody::new(StreamBody::new(telling_its_end(frames, ended))),
@@ -166,15 +165,11 @@ impl ObjectRequests {
                 empty_body()
             }
         };
-        let request = self.request(
-            Method::PUT,
-            upstream_bucket,
-            key,
-            headers,
-            length.as_deref(),
-            UNSIGNED_PAYLOAD,
-            body,
-        )?;
+        let mut request = self.signed(Method::PUT, upstream_bucket, key, headers, UNSIGNED_PAYLOAD);
+        if let Some(length) = length {
+            request = request.header(header::CONTENT_LENGTH, length);
+        }
+        let request = request.body(body).map_err(unbuildable)?;
         // No bound while the body is on its way (it comes at the client's pace); once it has
         // been sent whole, the cluster has `timeout` to answer.
         let answer_late = async {
@@ -200,34 +195,27 @@ impl ObjectRequests {
         key: &str,
         headers: &[(&str, &str)],
     ) -> StorageResult<Response<Incoming>> {
-        let request = self.request(
-            method,
-            upstream_bucket,
-            key,
-            headers,
-            None,
-            sigv4::EMPTY_SHA256,
-            empty_body(),
-        )?;
+        let request = self
+            .signed(method, upstream_bucket, key, headers, sigv4::EMPTY_SHA256)
+            .body(empty_body())
+            .map_err(unbuildable)?;
         match tokio::time::timeout(self.timeout, self.http.request(request)).await {
             Ok(sent) => sent.map_err(unreachable),
             Err(_) => Err(late()),
         }
     }
 
-    /// The signed request for `key` in `upstream_bucket` (path style): `headers` are sent
-    /// and signed, `content_length` is sent.
-    #[allow(clippy::too_many_arguments)]
-    fn request(
+    /// The request for `key` in `upstream_bucket` (path style), signed with `headers`
+    /// (which it carries) and the payload hash; the caller adds what is sent unsigned and the
+    /// body.
+    fn signed(
         &self,
         method: Method,
         upstream_bucket: &str,
         key: &str,
         headers: &[(&str, &str)],
-        content_length: Option<&str>,
         payload_sha256: &str,
-        body: RequestBody,
-    ) -> StorageResult<Request<RequestBody>> {
+    ) -> http::request::Builder {
         let path = format!(
             "/{}/{}",
             sigv4::uri_encode(upstream_bucket, false),
@@ -254,15 +242,10 @@ impl ObjectRequests {
         for &(name, value) in headers {
             request = request.header(name, value);
         }
-        if let Some(length) = content_length {
-            request = request.header(header::CONTENT_LENGTH, length);
-        }
         for (name, value) in added {
             request = request.header(name, value);
         }
         request
-            .body(body)
-            .map_err(|e| StorageError::Upstream(format!("cannot build the upstream request: {e}")))
     }
 
     /// What a non-2xx answer means: the `<Code>` of its XML body, or for a HEAD (which has
@@ -281,6 +264,10 @@ impl ObjectRequests {
             format!("the upstream answered HTTP {status} without an S3 error code")
         })
     }
+}
+
+fn unbuildable(e: http::Error) -> StorageError {
+    StorageError::Upstream(format!("cannot build the upstream request: {e}"))
 }
 
 fn unreachable(e: hyper_util::client::legacy::Error) -> StorageError {
@@ -351,17 +338,10 @@ fn http_date_millis(text: &str) -> Option<i64> {
 
 /// The object as the answer's headers describe it.
 fn object_info(headers: &HeaderMap, key: &str, size: u64) -> ObjectInfo {
-    let metadata: std::collections::HashMap<String, String> = headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let name = name.as_str().strip_prefix("x-amz-meta-")?;
-            Some((
-                name.to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            ))
-        })
-        .collect();
-    let (user_metadata, checksums) = split_metadata(Some(&metadata));
+    let (user_metadata, checksums) = split_metadata(headers.iter().filter_map(|(name, value)| {
+        let name = name.as_str().strip_prefix("x-amz-meta-")?;
+        Some((name, String::from_utf8_lossy(value.as_bytes()).into_owned()))
+    }));
     let etag = etag(header_str(headers, header::ETAG.as_str()));
     ObjectInfo {
         key: key.to_owned(),
