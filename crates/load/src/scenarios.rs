@@ -560,7 +560,8 @@ async fn http_step(
 /// own keep-alive connection opened before the clock starts, with prebuilt requests. The
 /// workers share one thread of their own (a single-threaded runtime), so that the tool never
 /// wakes a second thread of its own to carry an answer: the client needs well under a core,
-/// and every wake-up would be taken from the server.
+/// and every wake-up would be taken from the server. That thread is scheduled as a batch
+/// thread ([`yield_to_the_server`]).
 pub async fn run_raw(
     target: &str,
     scenario: Scenario,
@@ -570,25 +571,53 @@ pub async fn run_raw(
     make_op: MakeOp,
 ) -> Measurement {
     let endpoint = endpoint.clone();
-    let run = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok::<_, std::io::Error>(runtime.block_on(run_tally(
-            &endpoint,
-            ClientKind::Raw,
-            concurrency,
-            bounds,
-            make_op,
-        )))
-    })
-    .await;
-    let (tally, elapsed) = match run {
-        Ok(Ok(done)) => done,
-        Ok(Err(e)) => failed(format!("cannot start the client's runtime: {e}")),
-        Err(e) => failed(format!("the client's thread failed: {e}")),
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let started = std::thread::Builder::new()
+        .name("tessera-load-client".to_owned())
+        .spawn(move || {
+            let run = || {
+                yield_to_the_server()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the client's runtime: {e}"))?;
+                Ok::<_, String>(runtime.block_on(run_tally(
+                    &endpoint,
+                    ClientKind::Raw,
+                    concurrency,
+                    bounds,
+                    make_op,
+                )))
+            };
+            let _ = done_tx.send(run());
+        });
+    let (tally, elapsed) = match started {
+        Err(e) => failed(format!("cannot start the client's thread: {e}")),
+        Ok(_) => match done_rx.await {
+            Ok(Ok(done)) => done,
+            Ok(Err(why)) => failed(why),
+            Err(_) => failed("the client's thread failed".to_owned()),
+        },
     };
     Measurement::from_tally(target, scenario.name(), concurrency, tally, elapsed)
+}
+
+/// Makes the calling thread a batch thread (Linux `SCHED_BATCH`, nice 0): it gets its fair
+/// share of the cores as before, but an answer that wakes it no longer preempts a server
+/// thread mid-request. The tool shares the machine's cores with the server it measures; with
+/// the default policy every wake-up of the client interrupted the server (a reschedule IPI and
+/// two context switches), a cost a client on another machine does not impose (BENCHMARKS.md).
+fn yield_to_the_server() -> Result<(), String> {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityOsValue, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Os(ThreadPriorityOsValue::default()),
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+    )
+    .map_err(|e| format!("cannot make the client's thread a batch thread: {e:?}"))
 }
 
 /// A run that could not start.

@@ -1,5 +1,6 @@
 //! Where the server's log lines go: one buffer shared by every thread, written out by a thread
-//! of its own. Access-log lines (one per request, target `tessera::access`, level info) wait in
+//! of its own. Access-log lines (one per request, appended by `access_log` with
+//! [`BatchedLog::append_waiting`], or any event of target `tessera::access` at level info) wait in
 //! the buffer until [`FLUSH_EVERY`] has passed or [`FLUSH_AT`] bytes are pending, so logging a
 //! request costs neither a system call nor a thread wake-up; any other line (start-up
 //! messages, warnings, errors) wakes the writer at once and is out as soon as it has written.
@@ -123,6 +124,17 @@ impl Drop for LogGuard {
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
+    }
+}
+
+impl BatchedLog {
+    /// Appends whole lines that may wait for the next tick, as access-log lines do.
+    pub fn append_waiting(&self, lines: &[u8]) {
+        let _ = LineWriter {
+            shared: &self.shared,
+            urgent: false,
+        }
+        .write_all(lines);
     }
 }
 

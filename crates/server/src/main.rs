@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access_log;
 mod admin_cli;
 mod config;
 mod etcd_config;
@@ -94,7 +95,7 @@ fn main() -> ExitCode {
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(log_writer)
+        .with_writer(log_writer.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -108,7 +109,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Server(args) => runtime.block_on(serve::run(args)),
+        Command::Server(args) => {
+            runtime.block_on(serve::run(args, access_log::AccessLog::new(log_writer)))
+        }
         Command::Admin(args) => runtime.block_on(admin_cli::run(*args)),
     };
     match result {

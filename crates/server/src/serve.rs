@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::ServerArgs;
+use crate::access_log::{AccessLog, AccessRecord};
 use crate::config::Settings;
 
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -41,6 +42,7 @@ struct AppState {
     secure: bool,
     request_counter: AtomicU64,
     instance: u32,
+    access_log: AccessLog,
 }
 
 fn parse_address(s: &str) -> anyhow::Result<SocketAddr> {
@@ -53,7 +55,7 @@ fn parse_address(s: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("--address must be HOST:PORT or :PORT, got `{s}`"))
 }
 
-pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+pub async fn run(args: ServerArgs, access_log: AccessLog) -> anyhow::Result<()> {
     let settings = Settings::load(args.config.as_deref())?;
     let system_dir = args.dir.join(".tessera");
     std::fs::create_dir_all(&system_dir)
@@ -73,6 +75,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         secure: tls.is_some(),
         request_counter: AtomicU64::new(0),
         instance: rand::random(),
+        access_log,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let accept_loop = tokio::spawn(accept_loop(
@@ -407,17 +410,16 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
-    tracing::info!(
-        target: crate::log_writer::ACCESS_LOG_TARGET,
-        request_id = %request_id,
-        remote = %remote,
-        method = %method,
-        path = %path,
-        operation = slot.0.get().map_or("-", String::as_str),
-        status = response.status().as_u16(),
+    state.access_log.record(&AccessRecord {
+        request_id: &request_id,
+        remote,
+        method: method.as_str(),
+        path: &path,
+        operation: slot.0.get().map_or("-", String::as_str),
+        status: response.status().as_u16(),
         bytes_in,
         bytes_out,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-    );
+        duration: started.elapsed(),
+    });
     Ok(response)
 }
