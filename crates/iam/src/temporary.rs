@@ -13,7 +13,7 @@
 //! a parent's sessions issued before a time, or those of one `TokenRevokeType`) are the only
 //! other state.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
@@ -41,7 +41,7 @@ const ACCESS_KEY_LEN: usize = 20;
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// Key ids are two base-32 characters.
 const MAX_KEY_ID: u16 = 32 * 32 - 1;
-/// Verified sessions kept per node; the map is emptied when it is full.
+/// Verified sessions kept per node; when full, each new one evicts the oldest.
 const MAX_CACHED_SESSIONS: usize = 65_536;
 const SECRET_LABEL: &[u8] = b"tessera sts secret key v1";
 const TOKEN_LABEL: &[u8] = b"tessera sts session token v1";
@@ -455,7 +455,18 @@ impl RevocationRecord {
 /// and the parent's state are still checked on every request.
 #[derive(Default)]
 pub(crate) struct SessionCache {
-    sessions: RwLock<HashMap<String, CachedSession>>,
+    sessions: RwLock<CachedSessions>,
+}
+
+/// The cached sessions and the order they came in. Evicting the oldest one at a time (rather
+/// than emptying a full map at once) frees an entry just before the next is allocated, so a
+/// flood of STS calls reuses the same memory instead of dropping 65,536 cold sessions at once
+/// and faulting fresh pages in for the next ones.
+#[derive(Default)]
+struct CachedSessions {
+    by_key: HashMap<String, CachedSession>,
+    /// Access keys, oldest first; each key of `by_key` once.
+    order: VecDeque<String>,
 }
 
 struct CachedSession {
@@ -471,7 +482,7 @@ impl SessionCache {
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let cached = sessions.get(access_key)?;
+        let cached = sessions.by_key.get(access_key)?;
         equal_in_constant_time(cached.token.as_bytes(), token.as_bytes())
             .then(|| Arc::clone(&cached.session))
     }
@@ -482,7 +493,10 @@ impl SessionCache {
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sessions.get(access_key).map(|c| Arc::clone(&c.session))
+        sessions
+            .by_key
+            .get(access_key)
+            .map(|c| Arc::clone(&c.session))
     }
 
     /// The cached sessions acting for `parent`.
@@ -492,6 +506,7 @@ impl SessionCache {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         sessions
+            .by_key
             .values()
             .filter(|c| c.session.claims.parent == parent)
             .map(|c| Arc::clone(&c.session))
@@ -504,7 +519,7 @@ impl SessionCache {
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sessions.get(access_key).map(|c| c.secret.clone())
+        sessions.by_key.get(access_key).map(|c| c.secret.clone())
     }
 
     pub(crate) fn insert(&self, token: &str, secret: Secret, session: Arc<TemporarySession>) {
@@ -518,21 +533,30 @@ impl SessionCache {
             .sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // When full, start over with an empty map, and free the old one's entries after the
-        // lock is released: readers wait for a pointer swap, not for 65,536 drops.
-        let evicted = (sessions.len() >= MAX_CACHED_SESSIONS)
-            .then(|| std::mem::replace(&mut *sessions, HashMap::with_capacity(1024)));
-        sessions.insert(access_key, entry);
+        let evicted = if sessions.by_key.len() >= MAX_CACHED_SESSIONS {
+            let oldest = sessions.order.pop_front();
+            oldest.and_then(|key| sessions.by_key.remove(&key))
+        } else {
+            None
+        };
+        let replaced = sessions.by_key.insert(access_key.clone(), entry);
+        if replaced.is_none() {
+            sessions.order.push_back(access_key);
+        }
         drop(sessions);
-        drop(evicted);
+        // Freed after the lock is released.
+        drop((evicted, replaced));
     }
 
     /// Forgets everything (the key ring changed).
     pub(crate) fn clear(&self) {
-        self.sessions
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        let forgotten = std::mem::take(
+            &mut *self
+                .sessions
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        drop(forgotten);
     }
 }
 
@@ -592,7 +616,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_session_cache_starts_over_and_keeps_the_newest_session() {
+    fn a_full_session_cache_evicts_the_oldest_session_for_each_new_one() {
         let cache = SessionCache::default();
         let session = |n: usize| {
             let mut c = claims();
@@ -602,22 +626,41 @@ mod tests {
                 session_policy: None,
             })
         };
-        for n in 0..=MAX_CACHED_SESSIONS {
+        let insert = |n: usize| {
             cache.insert(
                 &format!("token-{n}"),
                 Secret::new(format!("s{n}")),
                 session(n),
             );
+        };
+        for n in 0..MAX_CACHED_SESSIONS {
+            insert(n);
         }
-        let newest = format!("ASIA{MAX_CACHED_SESSIONS:016}");
-        let token = format!("token-{MAX_CACHED_SESSIONS}");
-        assert!(cache.get(&newest, &token).is_some());
-        assert!(cache.get(&newest, "token-0").is_none(), "another token");
+        // The same session verified again (two requests at once) is kept once.
+        insert(5);
+        insert(MAX_CACHED_SESSIONS);
+        insert(MAX_CACHED_SESSIONS + 1);
+        let key = |n: usize| format!("ASIA{n:016}");
+        let newest = MAX_CACHED_SESSIONS + 1;
         assert!(
-            cache.session(&format!("ASIA{:016}", 0)).is_none(),
-            "evicted"
+            cache
+                .get(&key(newest), &format!("token-{newest}"))
+                .is_some()
         );
-        assert_eq!(cache.sessions.read().unwrap().len(), 1);
+        assert!(
+            cache.get(&key(newest), "token-0").is_none(),
+            "another token"
+        );
+        assert!(cache.session(&key(0)).is_none(), "the oldest is evicted");
+        assert!(cache.session(&key(1)).is_none(), "then the next oldest");
+        assert!(cache.session(&key(2)).is_some());
+        assert!(cache.session(&key(MAX_CACHED_SESSIONS - 1)).is_some());
+        let sessions = cache.sessions.read().unwrap();
+        assert_eq!(sessions.by_key.len(), MAX_CACHED_SESSIONS);
+        assert_eq!(sessions.order.len(), MAX_CACHED_SESSIONS);
+        drop(sessions);
+        cache.clear();
+        assert!(cache.session(&key(newest)).is_none(), "cleared");
     }
 
     #[test]

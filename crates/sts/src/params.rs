@@ -56,6 +56,10 @@ impl Params {
 }
 
 fn decode(s: &str) -> Result<String, StsError> {
+    // Most values (a token, an ARN, a number) have nothing to decode.
+    if !s.contains(['%', '+']) {
+        return Ok(s.to_owned());
+    }
     let plus: Cow<'_, str> = if s.contains('+') {
         Cow::Owned(s.replace('+', " "))
     } else {
