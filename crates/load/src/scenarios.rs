@@ -576,7 +576,9 @@ pub async fn run_raw(
         .name("tessera-load-client".to_owned())
         .spawn(move || {
             let run = || {
-                yield_to_the_server()?;
+                if let Err(why) = yield_to_the_server() {
+                    eprintln!("{why}: it keeps the default policy and will preempt the server");
+                }
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

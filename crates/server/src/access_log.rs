@@ -1,9 +1,9 @@
 //! The access log: one line per request, target `tessera::access` at level info. The line is
 //! formatted here, straight into the batched log, in the text the tracing formatter gives any
-//! other line (`<RFC 3339 UTC, microseconds>  INFO tessera::access: key=value …`), because
-//! going through a tracing event (field visitors, the formatter's layers) cost a tenth of the
-//! server's CPU on a small request (BENCHMARKS.md). `RUST_LOG` still decides whether the lines
-//! are written. Lines are plain text, also on a terminal.
+//! other line (`<RFC 3339 UTC, microseconds>  INFO tessera::access: key=value …`), because a
+//! tracing event per request (its dispatch, field visitors and formatter layers) was about 4% of
+//! the server's CPU on a small STS request (BENCHMARKS.md). `RUST_LOG` still decides whether the
+//! lines are written. Lines are plain text, also on a terminal.
 
 use std::cell::RefCell;
 use std::io::Write as _;
