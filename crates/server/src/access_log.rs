@@ -78,10 +78,7 @@ fn format_line(out: &mut Vec<u8>, at: SystemTime, record: &AccessRecord<'_>) {
 
 /// `2026-11-29T17:04:16.384277Z`: UTC, to the microsecond.
 fn write_timestamp(out: &mut Vec<u8>, at: SystemTime) {
-    let since_epoch = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let t = time::OffsetDateTime::UNIX_EPOCH + since_epoch;
+    let t = time::OffsetDateTime::from(at);
     let _ = write!(
         out,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
