@@ -51,7 +51,7 @@ impl tessera_admin::BucketDirectory for BackendBuckets {
 /// The composite route s3s is given: the admin API and the STS endpoint.
 pub struct Routes {
     pub admin: AdminRoute,
-    pub sts: StsRoute,
+    pub sts: Arc<StsRoute>,
 }
 
 #[async_trait::async_trait]

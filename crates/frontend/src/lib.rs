@@ -28,14 +28,14 @@ use tessera_idp::openid::Providers;
 use tessera_storage::ObjectBackend;
 use tessera_sts::Sts;
 
-use crate::sts_route::StsRoute;
-
 pub use access::{AccessGate, CallerAccount, OperationSlot};
 pub use auth::KeyStore;
 pub use authorize::{Authorizer, ClientInfo, RequestFacts, request_conditions};
 pub use error::FrontendError;
 pub use session::{SESSION_TOKEN, session_token};
-pub use sts_route::{MAX_STS_BODY, RequestId, is_sts_request, sts_error_envelope};
+pub use sts_route::{
+    MAX_STS_BODY, RequestId, StsRoute, is_sts_request, is_unsigned_sts_request, sts_error_envelope,
+};
 pub use tessera_sts::{DurationBounds as StsDurationBounds, StsConfig};
 
 /// Limits the frontend enforces on top of s3s.
@@ -88,14 +88,23 @@ impl Tessera {
     }
 }
 
-/// Builds the s3s service: the S3 implementation behind the key store and the access gate,
-/// both answering from the live IAM state.
+/// What the server routes requests to.
+pub struct Frontend {
+    /// Every S3, admin and signed STS request.
+    pub s3: S3Service,
+    /// The STS endpoint, also reached directly by unsigned STS requests
+    /// ([`is_unsigned_sts_request`]).
+    pub sts: Arc<StsRoute>,
+}
+
+/// Builds the s3s service (the S3 implementation behind the key store and the access gate,
+/// both answering from the live IAM state) and the STS route it shares with the server.
 #[must_use]
 pub fn build_service(
     backend: Arc<dyn ObjectBackend>,
     iam: Arc<IamSystem>,
     options: FrontendOptions,
-) -> S3Service {
+) -> Frontend {
     let authorizer = Authorizer::new(Arc::clone(&iam));
     let admin = tessera_admin::AdminApi::new(
         Arc::clone(&iam),
@@ -132,10 +141,13 @@ pub fn build_service(
     if let Some(directory) = ldap {
         sts = sts.with_ldap(directory);
     }
-    let sts = StsRoute::new(sts, Arc::clone(&iam));
+    let sts = Arc::new(StsRoute::new(sts, Arc::clone(&iam)));
     builder.set_route(admin_route::Routes {
         admin: admin_route::AdminRoute::new(admin, authorizer),
-        sts,
+        sts: Arc::clone(&sts),
     });
-    builder.build()
+    Frontend {
+        s3: builder.build(),
+        sts,
+    }
 }

@@ -45,6 +45,34 @@ pub fn is_sts_request(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")))
 }
 
+/// Whether an STS request carries no signature of any kind s3s checks: no `Authorization`
+/// header, no presigned-URL parameter (`X-Amz-…`, `AWSAccessKeyId`, `Signature`) in the query,
+/// and not a multipart form (a browser POST upload carries its signature in the body).
+#[must_use]
+pub fn is_unsigned_sts_request(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
+    if !is_sts_request(method, uri, headers) || headers.contains_key(http::header::AUTHORIZATION) {
+        return false;
+    }
+    let multipart = headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| starts_with_ignoring_case(v.as_bytes().trim_ascii_start(), b"multipart/"));
+    let presigned = uri.query().is_some_and(|q| {
+        q.split('&').any(|pair| {
+            let key = pair.split_once('=').map_or(pair, |(k, _)| k).as_bytes();
+            (starts_with_ignoring_case(key, b"x-amz-")
+                && !key.eq_ignore_ascii_case(b"X-Amz-Security-Token"))
+                || key == b"AWSAccessKeyId"
+                || key == b"Signature"
+        })
+    });
+    !multipart && !presigned
+}
+
+fn starts_with_ignoring_case(text: &[u8], prefix: &[u8]) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
 /// Routes STS requests to `tessera_sts`.
 pub struct StsRoute {
     sts: Sts,
@@ -63,17 +91,8 @@ impl StsRoute {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        let body: Bytes = match req.input.store_all_limited(MAX_STS_BODY).await {
-            Ok(body) => body,
-            Err(_) => {
-                let e = StsError::invalid(format!(
-                    "the STS request body is larger than {MAX_STS_BODY} bytes"
-                ));
-                return Ok(xml(error_response(&e, &request_id)));
-            }
-        };
-        let token = session_token(&req.headers, req.uri.query());
         let caller = req.credentials.as_ref().map(|c| {
+            let token = session_token(&req.headers, req.uri.query());
             let (region, service) = signature_scope(&req.headers, req.uri.query());
             signed_account(&self.iam, &c.access_key, token.as_deref())
                 .map(|account| Caller {
@@ -89,16 +108,59 @@ impl StsRoute {
                 })
         });
         let answer = self
-            .sts
-            .handle(&StsRequest {
-                query: req.uri.query(),
-                body: &body,
-                caller,
-                has_session_token: token.is_some(),
-                request_id: &request_id,
-            })
+            .answer(&req.uri, &req.headers, &mut req.input, caller, &request_id)
             .await;
         Ok(xml(answer))
+    }
+
+    /// Answers an STS request that [`is_unsigned_sts_request`] accepted, without s3s: the
+    /// caller is anonymous, and the answer is the one [`StsRoute::call`] would give.
+    pub async fn call_unsigned(
+        &self,
+        req: http::Request<Body>,
+        request_id: &str,
+    ) -> http::Response<Body> {
+        let (parts, mut body) = req.into_parts();
+        let answer = self
+            .answer(&parts.uri, &parts.headers, &mut body, None, request_id)
+            .await;
+        let mut response = http::Response::new(Body::from(answer.body));
+        *response.status_mut() = answer_status(answer.status);
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        response
+    }
+
+    /// Reads the form body (at most [`MAX_STS_BODY`]) and lets `tessera_sts` answer.
+    async fn answer(
+        &self,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &mut Body,
+        caller: Option<Result<Caller, String>>,
+        request_id: &str,
+    ) -> StsResponse {
+        let body: Bytes = match body.store_all_limited(MAX_STS_BODY).await {
+            Ok(body) => body,
+            Err(_) => {
+                let e = StsError::invalid(format!(
+                    "the STS request body is larger than {MAX_STS_BODY} bytes"
+                ));
+                return error_response(&e, request_id);
+            }
+        };
+        let has_session_token = session_token(headers, uri.query()).is_some();
+        self.sts
+            .handle(&StsRequest {
+                query: uri.query(),
+                body: &body,
+                caller,
+                has_session_token,
+                request_id,
+            })
+            .await
     }
 }
 
@@ -129,16 +191,17 @@ fn signature_scope(headers: &HeaderMap, query: Option<&str>) -> (String, String)
 }
 
 fn xml(answer: StsResponse) -> S3Response<Body> {
-    let mut out = S3Response::with_status(
-        Body::from(answer.body),
-        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    );
+    let mut out = S3Response::with_status(Body::from(answer.body), answer_status(answer.status));
     out.headers.insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/xml"),
     );
     out.extensions.insert(StsAnswer);
     out
+}
+
+fn answer_status(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Rewrites an S3 error that s3s answered to an STS request (before the STS route ran) as an
@@ -234,6 +297,52 @@ mod tests {
         assert!(!is_sts_request(&Method::POST, &uri("/"), &none));
         assert!(!is_sts_request(&Method::GET, &uri("/"), &form));
         assert!(!is_sts_request(&Method::POST, &uri("/bucket"), &form));
+    }
+
+    #[test]
+    fn only_sts_requests_without_any_signature_skip_s3s() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.insert(*name, HeaderValue::from_static(value));
+            }
+            h
+        };
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        let uri = |s: &str| s.parse::<Uri>().unwrap();
+        let unsigned = |u: &str, h: &HeaderMap| is_unsigned_sts_request(&Method::POST, &uri(u), h);
+        assert!(unsigned("/", &headers(&[form])));
+        assert!(unsigned(
+            "/?Action=AssumeRoleWithWebIdentity&WebIdentityToken=t",
+            &HeaderMap::new()
+        ));
+        // A session token alone is no signature; the STS answers it as it would through s3s.
+        assert!(unsigned(
+            "/?Action=AssumeRoleWithLDAPIdentity&X-Amz-Security-Token=t",
+            &HeaderMap::new()
+        ));
+        assert!(!unsigned(
+            "/",
+            &headers(&[form, ("authorization", "AWS4-HMAC-SHA256 Credential=x")])
+        ));
+        for presigned in [
+            "/?Action=AssumeRole&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            "/?Action=AssumeRole&x-amz-credential=AK",
+            "/?Action=AssumeRole&X-Amz-Signature",
+            "/?Action=AssumeRole&AWSAccessKeyId=AK&Signature=s",
+        ] {
+            assert!(!unsigned(presigned, &HeaderMap::new()), "{presigned}");
+        }
+        assert!(!unsigned(
+            "/?Action=AssumeRoleWithWebIdentity",
+            &headers(&[("content-type", " Multipart/Form-Data; boundary=x")])
+        ));
+        assert!(!unsigned("/bucket", &headers(&[form])));
+        assert!(!is_unsigned_sts_request(
+            &Method::GET,
+            &uri("/"),
+            &headers(&[form])
+        ));
     }
 
     #[test]

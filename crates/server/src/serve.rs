@@ -1,5 +1,5 @@
 //! The listener: accepts connections (TCP_NODELAY, optional TLS), answers the health endpoints,
-//! hands everything else to the s3s service, writes one access-log line per request, and shuts
+//! hands unsigned STS calls to the STS route and everything else to the s3s service, writes one access-log line per request, and shuts
 //! down gracefully on SIGTERM or Ctrl-C (in-flight requests finish; nothing half-written is
 //! visible because every write commits atomically or not at all).
 
@@ -16,10 +16,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use s3s::service::S3Service;
 use tessera_frontend::{
-    ClientInfo, FrontendOptions, OperationSlot, RequestId, build_service, is_sts_request,
-    sts_error_envelope,
+    ClientInfo, Frontend, FrontendOptions, OperationSlot, RequestId, build_service, is_sts_request,
+    is_unsigned_sts_request, sts_error_envelope,
 };
 use tessera_idp::ldap::LdapDirectory;
 use tessera_idp::openid::{Fetcher, Providers};
@@ -34,9 +33,9 @@ use crate::config::Settings;
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What request handling needs: the S3 service once storage is open.
+/// What request handling needs: the S3 service and the STS route once storage is open.
 struct AppState {
-    s3: OnceLock<S3Service>,
+    s3: OnceLock<Frontend>,
     openid: OnceLock<Arc<Providers>>,
     /// Whether the listener speaks TLS (`aws:SecureTransport`).
     secure: bool,
@@ -374,7 +373,12 @@ async fn handle(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Tessera is starting: retry in a moment",
             ),
-            Some(s3) => {
+            Some(frontend) if is_unsigned_sts_request(req.method(), req.uri(), req.headers()) => {
+                // No signature for s3s to check: the token or password is the proof.
+                let req = req.map(s3s::Body::from);
+                frontend.sts.call_unsigned(req, &request_id).await
+            }
+            Some(frontend) => {
                 let sts = is_sts_request(req.method(), req.uri(), req.headers());
                 req.extensions_mut().insert(slot.clone());
                 req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -382,7 +386,7 @@ async fn handle(
                     remote,
                     secure: state.secure,
                 });
-                match hyper::service::Service::call(s3, req).await {
+                match hyper::service::Service::call(&frontend.s3, req).await {
                     Ok(r) if sts => sts_error_envelope(r, &request_id).await,
                     Ok(r) => r,
                     Err(e) => {
@@ -404,11 +408,13 @@ async fn handle(
             .headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
+    // Bodies held whole (STS and admin answers, errors) get their length from hyper later.
     let bytes_out = response
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| hyper::body::Body::size_hint(response.body()).exact())
         .unwrap_or(0);
     state.access_log.record(&AccessRecord {
         request_id: &request_id,
