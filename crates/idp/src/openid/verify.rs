@@ -2,8 +2,11 @@
 //! HMAC only with the client secret), signature with an algorithm the key allows, `iss` equal
 //! to the discovery issuer, `aud` or `azp` holding the client id, `exp`/`nbf`/`iat` with a 60 s
 //! leeway, `sub` present. Each failure says which check failed.
+//!
+//! The header and the claims are decoded once each, and the claims only after the signature
+//! (`jsonwebtoken::crypto::verify`) has been checked over the exact `header.payload` text.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, DecodingKey, Header};
 use serde_json::{Map, Value};
 
 use super::keys::KeySet;
@@ -72,7 +75,8 @@ pub(crate) fn verify(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge);
     }
-    let header = decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+    let parts = JwtParts::split(token)?;
+    let header = parse_header(parts.header)?;
     let alg = header.alg;
     let hmac = matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
     let secret_key;
@@ -92,43 +96,33 @@ pub(crate) fn verify(
         }
         &public.key
     };
-    let mut validation = Validation::new(alg);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
-    validation.validate_aud = false;
-    validation.set_issuer(&[issuer]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    let data = decode::<Map<String, Value>>(token, key, &validation).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind;
-        match e.kind() {
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::ExpiredSignature => TokenError::Expired(0),
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidIssuer => TokenError::WrongIssuer {
-                expected: issuer.to_owned(),
-            },
-            ErrorKind::MissingRequiredClaim(c) if c == "sub" => TokenError::MissingClaim("sub"),
-            ErrorKind::MissingRequiredClaim(c) if c == "exp" => TokenError::MissingClaim("exp"),
-            ErrorKind::MissingRequiredClaim(c) if c == "iss" => TokenError::MissingClaim("iss"),
-            other => TokenError::Malformed(format!("{other:?}")),
-        }
-    });
-    let claims = match data {
-        Ok(d) => d.claims,
-        Err(TokenError::Expired(_)) => {
-            // Report when it expired (the signature was good, or decode would have said so).
-            let exp = unverified_exp(token).unwrap_or_default();
-            return Err(TokenError::Expired(exp));
-        }
-        Err(e) => return Err(e),
-    };
+    // The signature first: nothing in an unauthenticated payload is looked at.
+    let authentic =
+        jsonwebtoken::crypto::verify(parts.signature, parts.signing_input.as_bytes(), key, alg)
+            .map_err(|e| TokenError::Malformed(format!("the signature cannot be read: {e}")))?;
+    if !authentic {
+        return Err(TokenError::BadSignature);
+    }
+    let claims = parse_claims(parts.payload)?;
     let now = now_secs();
-    if claims
-        .get("iat")
-        .and_then(Value::as_i64)
-        .is_some_and(|iat| iat > now + LEEWAY_SECS as i64)
-    {
-        return Err(TokenError::NotYetValid);
+    let leeway = LEEWAY_SECS as i64;
+    let expires = numeric_date(&claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
+    match claims.get("iss") {
+        None => return Err(TokenError::MissingClaim("iss")),
+        Some(Value::String(iss)) if iss == issuer => {}
+        Some(_) => {
+            return Err(TokenError::WrongIssuer {
+                expected: issuer.to_owned(),
+            });
+        }
+    }
+    if expires < now - leeway {
+        return Err(TokenError::Expired(expires));
+    }
+    for name in ["nbf", "iat"] {
+        if numeric_date(&claims, name)?.is_some_and(|t| t > now + leeway) {
+            return Err(TokenError::NotYetValid);
+        }
     }
     let holds = |name: &str| match claims.get(name) {
         Some(Value::String(s)) => s.split(',').any(|v| v.trim() == client_id),
@@ -146,10 +140,6 @@ pub(crate) fn verify(
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(TokenError::MissingClaim("sub")),
     };
-    let expires = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .ok_or(TokenError::MissingClaim("exp"))?;
     Ok(VerifiedToken {
         claims,
         subject,
@@ -158,23 +148,100 @@ pub(crate) fn verify(
     })
 }
 
+/// The three base64url parts of a compact JWS, and the text the signature covers.
+struct JwtParts<'t> {
+    header: &'t str,
+    payload: &'t str,
+    signature: &'t str,
+    /// `header.payload`.
+    signing_input: &'t str,
+}
+
+impl<'t> JwtParts<'t> {
+    fn split(token: &'t str) -> Result<Self, TokenError> {
+        let malformed = || {
+            TokenError::Malformed(
+                "a JWT is three base64url parts separated by dots (header.payload.signature)"
+                    .to_owned(),
+            )
+        };
+        let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
+        let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+        if payload.contains('.') {
+            return Err(malformed());
+        }
+        Ok(Self {
+            header,
+            payload,
+            signature,
+            signing_input,
+        })
+    }
+}
+
+fn base64url_json(part: &str, what: &str) -> Result<Value, TokenError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|e| TokenError::Malformed(format!("the token's {what} is not base64url: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| TokenError::Malformed(format!("the token's {what} is not JSON: {e}")))
+}
+
+/// The JOSE header: `alg` one of the JWS algorithms (never `none`), and no extension the
+/// signature's meaning would depend on (`crit`, or `b64: false` for an unencoded payload).
+fn parse_header(part: &str) -> Result<Header, TokenError> {
+    let value = base64url_json(part, "header")?;
+    if value.get("crit").is_some() {
+        return Err(TokenError::Malformed(
+            "the token's header lists critical extensions (`crit`), which are not supported"
+                .to_owned(),
+        ));
+    }
+    if value
+        .get("b64")
+        .is_some_and(|b64| b64 != &Value::Bool(true))
+    {
+        return Err(TokenError::Malformed(
+            "the token's payload is not base64url-encoded (`b64`), which is not supported"
+                .to_owned(),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| TokenError::Malformed(format!("the token's header is not usable: {e}")))
+}
+
+fn parse_claims(part: &str) -> Result<Map<String, Value>, TokenError> {
+    match base64url_json(part, "payload")? {
+        Value::Object(claims) => Ok(claims),
+        _ => Err(TokenError::Malformed(
+            "the token's payload is not a JSON object of claims".to_owned(),
+        )),
+    }
+}
+
+/// A NumericDate claim (`exp`, `nbf`, `iat`): seconds since the epoch, whole or not.
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
+    let Some(value) = claims.get(name) else {
+        return Ok(None);
+    };
+    let seconds = match value {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        }),
+        _ => None,
+    };
+    seconds.map(Some).ok_or_else(|| {
+        TokenError::Malformed(format!("the token's `{name}` is not a number of seconds"))
+    })
+}
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// `exp` of a token whose signature was already checked (for the message only).
-fn unverified_exp(token: &str) -> Option<i64> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()?
-        .get("exp")?
-        .as_i64()
 }
 
 #[cfg(test)]
@@ -322,6 +389,114 @@ mod tests {
         // Within the 60 s leeway, a just-expired token still passes.
         let recent = idp.sign(Some("k1"), &with(claims(), "exp", json!(now - 20)));
         assert!(check(&keys, &recent, None).is_ok());
+    }
+
+    /// Signs `header` and `payload` (JSON texts) as they are, with `idp`'s key.
+    fn sign_raw(idp: &FakeIdp, header: &str, payload: &str) -> String {
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &idp.pkcs8).unwrap();
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let signature = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+    }
+
+    #[test]
+    fn claims_are_read_only_after_the_signature_and_only_in_their_standard_forms() {
+        let idp = FakeIdp::new("k1");
+        let (keys, _) = KeySet::parse(&json!({"keys": [idp.jwk.clone()]}));
+        let header = r#"{"alg":"ES256","kid":"k1"}"#;
+        let now = now_secs();
+        let signed = |payload: &Value| sign_raw(&idp, header, &payload.to_string());
+        assert!(check(&keys, &signed(&claims()), None).is_ok());
+
+        // An expired token whose payload was altered after signing: the signature is what fails.
+        let expired = idp.sign(Some("k1"), &with(claims(), "exp", json!(now - 600)));
+        let (head, rest) = expired.split_once('.').unwrap();
+        let (_, signature) = rest.split_once('.').unwrap();
+        let altered = URL_SAFE_NO_PAD.encode(claims().to_string());
+        assert_eq!(
+            check(&keys, &format!("{head}.{altered}.{signature}"), None).unwrap_err(),
+            TokenError::BadSignature
+        );
+
+        // A fractional NumericDate is a date (RFC 7519 section 2); a text is not.
+        let fractional = with(claims(), "exp", json!(now as f64 + 300.5));
+        assert_eq!(
+            check(&keys, &signed(&fractional), None).unwrap().expires,
+            now + 300
+        );
+        let without = |name: &str| {
+            let mut c = claims();
+            c.as_object_mut().unwrap().remove(name);
+            c
+        };
+        let cases: Vec<(&str, String, TokenError)> = vec![
+            (
+                "no exp",
+                signed(&without("exp")),
+                TokenError::MissingClaim("exp"),
+            ),
+            (
+                "no iss",
+                signed(&without("iss")),
+                TokenError::MissingClaim("iss"),
+            ),
+            (
+                "iss in a list",
+                signed(&with(claims(), "iss", json!([ISSUER]))),
+                TokenError::WrongIssuer {
+                    expected: ISSUER.into(),
+                },
+            ),
+            (
+                "exp as text",
+                signed(&with(claims(), "exp", json!((now + 300).to_string()))),
+                TokenError::Malformed("the token's `exp` is not a number of seconds".into()),
+            ),
+            (
+                "nbf as text",
+                signed(&with(claims(), "nbf", json!("soon"))),
+                TokenError::Malformed("the token's `nbf` is not a number of seconds".into()),
+            ),
+            (
+                "claims in a list",
+                sign_raw(&idp, header, &json!([claims()]).to_string()),
+                TokenError::Malformed("the token's payload is not a JSON object of claims".into()),
+            ),
+        ];
+        for (name, token, expected) in cases {
+            assert_eq!(check(&keys, &token, None).unwrap_err(), expected, "{name}");
+        }
+
+        for (name, token) in [
+            (
+                "crit",
+                sign_raw(
+                    &idp,
+                    r#"{"alg":"ES256","kid":"k1","crit":["exp"],"exp":1}"#,
+                    &claims().to_string(),
+                ),
+            ),
+            (
+                "unencoded payload",
+                sign_raw(
+                    &idp,
+                    r#"{"alg":"ES256","kid":"k1","b64":false}"#,
+                    &claims().to_string(),
+                ),
+            ),
+            ("four parts", format!("{}.x", signed(&claims()))),
+            ("two parts", "eyJhbGciOiJFUzI1NiJ9.e30".to_owned()),
+            ("header not base64url", format!("#{}", signed(&claims()))),
+        ] {
+            assert!(
+                matches!(check(&keys, &token, None), Err(TokenError::Malformed(_))),
+                "{name}"
+            );
+        }
     }
 
     #[test]
