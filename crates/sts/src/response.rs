@@ -21,11 +21,14 @@ const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 /// Text escaped for an XML element. Session tokens and keys never hold a character that needs
 /// escaping, so the common case borrows the text instead of copying it character by character.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    let Some(first) = text
-        .bytes()
-        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
-    else {
-        return Cow::Borrowed(text);
+    let bytes = text.as_bytes();
+    let first = match (
+        memchr::memchr3(b'&', b'<', b'>', bytes),
+        memchr::memchr2(b'"', b'\'', bytes),
+    ) {
+        (None, None) => return Cow::Borrowed(text),
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
     };
     let mut out = String::with_capacity(text.len() + 16);
     out.push_str(&text[..first]);
@@ -78,17 +81,41 @@ pub fn error_response(error: &StsError, request_id: &str) -> StsResponse {
 
 /// RFC 3339 in whole seconds, UTC, with `Z` (the one form every client parses).
 pub(crate) fn expiration(unix_secs: i64) -> String {
+    let mut out = String::with_capacity(20);
+    push_expiration(&mut out, unix_secs);
+    out
+}
+
+/// Appends [`expiration`]'s text to `out`.
+pub(crate) fn push_expiration(out: &mut String, unix_secs: i64) {
     let t = time::OffsetDateTime::from_unix_timestamp(unix_secs)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    match u16::try_from(t.year()) {
+        Ok(year) if year <= 9999 => {
+            push_two_digits(out, (year / 100) as u8);
+            push_two_digits(out, (year % 100) as u8);
+        }
+        _ => {
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    for (separator, value) in [
+        ('-', u8::from(t.month())),
+        ('-', t.day()),
+        ('T', t.hour()),
+        (':', t.minute()),
+        (':', t.second()),
+    ] {
+        out.push(separator);
+        push_two_digits(out, value);
+    }
+    out.push('Z');
+}
+
+/// `value` (below 100) as two digits.
+fn push_two_digits(out: &mut String, value: u8) {
+    out.push(char::from(b'0' + value / 10));
+    out.push(char::from(b'0' + value % 10));
 }
 
 #[cfg(test)]
@@ -103,6 +130,11 @@ mod tests {
             escape("a&b<c>d\"e'f é"),
             "a&amp;b&lt;c&gt;d&quot;e&apos;f é"
         );
+        assert_eq!(
+            escape("it's \"x\" & <y>"),
+            "it&apos;s &quot;x&quot; &amp; &lt;y&gt;"
+        );
+        assert_eq!(escape("a > b"), "a &gt; b");
     }
 
     #[test]
@@ -121,5 +153,8 @@ mod tests {
     #[test]
     fn expiration_is_whole_seconds_with_z() {
         assert_eq!(expiration(1_796_000_000), "2026-11-30T00:53:20Z");
+        assert_eq!(expiration(0), "1970-01-01T00:00:00Z");
+        assert_eq!(expiration(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(expiration(253_402_300_799), "9999-12-31T23:59:59Z");
     }
 }

@@ -6,7 +6,7 @@ use tessera_policy::Policy;
 
 use crate::error::{StsError, StsErrorCode};
 use crate::params::Params;
-use crate::response::{escape, expiration};
+use crate::response::{escape, push_expiration};
 
 /// The session policy of the `Policy` parameter, if one is given.
 pub(crate) fn session_policy(params: &Params) -> Result<Option<Policy>, StsError> {
@@ -31,13 +31,20 @@ pub(crate) fn minting_failed(e: &IamError) -> StsError {
     )
 }
 
-/// `<AssumedRoleUser>` (empty, as MinIO sends it) and `<Credentials>`.
+/// `<AssumedRoleUser>` (empty, as MinIO sends it) and `<Credentials>`, with room left for the
+/// element a flow adds after them.
 pub(crate) fn credentials_xml(credentials: &TemporaryCredentials) -> String {
-    format!(
-        "<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
-        escape(&credentials.access_key),
-        escape(credentials.secret_key.expose()),
-        escape(&credentials.session_token),
-        expiration(credentials.expiration)
-    )
+    let token = escape(&credentials.session_token);
+    let mut out = String::with_capacity(token.len() + 512);
+    out.push_str("<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser>");
+    out.push_str("<Credentials><AccessKeyId>");
+    out.push_str(&escape(&credentials.access_key));
+    out.push_str("</AccessKeyId><SecretAccessKey>");
+    out.push_str(&escape(credentials.secret_key.expose()));
+    out.push_str("</SecretAccessKey><SessionToken>");
+    out.push_str(&token);
+    out.push_str("</SessionToken><Expiration>");
+    push_expiration(&mut out, credentials.expiration);
+    out.push_str("</Expiration></Credentials>");
+    out
 }

@@ -177,11 +177,18 @@ pub(crate) async fn assume_role_with_token(
             params.non_empty("TokenRevokeType").map(str::to_owned),
         )
         .map_err(|e| minting_failed(&e))?;
-    let result = format!(
-        "{}<{subject_element}>{}</{subject_element}>",
-        credentials_xml(&credentials),
-        escape(&verified.subject),
-    );
+    let mut result = credentials_xml(&credentials);
+    for part in [
+        "<",
+        subject_element,
+        ">",
+        &escape(&verified.subject),
+        "</",
+        subject_element,
+        ">",
+    ] {
+        result.push_str(part);
+    }
     Ok(success(action, &result, request.request_id))
 }
 
