@@ -26,13 +26,23 @@ impl Params {
         })?;
         let mut pairs = Vec::new();
         for source in [body, query.unwrap_or_default()] {
-            for piece in source.split('&').filter(|p| !p.is_empty()) {
+            // memchr rather than `str::split`: a value can be a kilobyte of ID token.
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'&', source.as_bytes()).chain([source.len()]) {
+                let piece = &source[start..end];
+                start = end + 1;
+                if piece.is_empty() {
+                    continue;
+                }
                 if pairs.len() == MAX_PARAMETERS {
                     return Err(StsError::invalid(format!(
                         "the request carries more than {MAX_PARAMETERS} parameters"
                     )));
                 }
-                let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+                let (k, v) = match memchr::memchr(b'=', piece.as_bytes()) {
+                    Some(i) => (&piece[..i], &piece[i + 1..]),
+                    None => (piece, ""),
+                };
                 pairs.push((decode(k)?, decode(v)?));
             }
         }
@@ -57,7 +67,7 @@ impl Params {
 
 fn decode(s: &str) -> Result<String, StsError> {
     // Most values (a token, an ARN, a number) have nothing to decode.
-    if !s.contains(['%', '+']) {
+    if memchr::memchr2(b'%', b'+', s.as_bytes()).is_none() {
         return Ok(s.to_owned());
     }
     let plus: Cow<'_, str> = if s.contains('+') {
@@ -86,6 +96,11 @@ mod tests {
         assert_eq!(p.get("DurationSeconds"), Some("1200"));
         assert_eq!(p.get("Policy"), Some("{\"a\": 1}"));
         assert_eq!(p.get("Missing"), None);
+        let p = Params::parse(Some("&&Action&=x&Version=1&"), b"a=b=c&&").unwrap();
+        assert_eq!(p.get("Action"), Some(""));
+        assert_eq!(p.get(""), Some("x"));
+        assert_eq!(p.get("Version"), Some("1"));
+        assert_eq!(p.get("a"), Some("b=c"));
     }
 
     #[test]
