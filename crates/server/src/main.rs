@@ -5,6 +5,7 @@
 mod access_log;
 mod admin_cli;
 mod config;
+mod conn_threads;
 mod etcd_config;
 mod ldap_config;
 mod log_writer;

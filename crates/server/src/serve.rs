@@ -1,5 +1,6 @@
 //! The listener: accepts connections (TCP_NODELAY, optional TLS), answers the health endpoints,
-//! hands unsigned STS calls to the STS route and everything else to the s3s service, writes one access-log line per request, and shuts
+//! deals connections to the connection threads (`conn_threads`), hands unsigned STS calls to
+//! the STS route and everything else to the s3s service, writes one access-log line per request, and shuts
 //! down gracefully on SIGTERM or Ctrl-C (in-flight requests finish; nothing half-written is
 //! visible because every write commits atomically or not at all).
 
@@ -29,6 +30,7 @@ use tokio::sync::watch;
 use crate::ServerArgs;
 use crate::access_log::{AccessLog, AccessRecord};
 use crate::config::Settings;
+use crate::conn_threads::ConnectionThreads;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,10 +79,13 @@ pub async fn run(args: ServerArgs, access_log: AccessLog) -> anyhow::Result<()> 
         access_log,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = ConnectionThreads::start(cores).context("cannot start the connection threads")?;
     let accept_loop = tokio::spawn(accept_loop(
         listener,
         tls.clone(),
         Arc::clone(&state),
+        threads,
         stop_rx,
     ));
 
@@ -182,6 +187,7 @@ async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<AppState>,
+    threads: ConnectionThreads,
     mut stop: watch::Receiver<bool>,
 ) {
     let builder = auto::Builder::new(TokioExecutor::new());
@@ -205,17 +211,15 @@ async fn accept_loop(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         match &tls {
-            None => {
+            None => threads.serve(stream, move |stream| async move {
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), service)
                     .into_owned();
-                tokio::spawn(async move {
-                    let _ = watcher.watch(conn).await;
-                });
-            }
+                let _ = watcher.watch(conn).await;
+            }),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
+                threads.serve(stream, move |stream| async move {
                     let tls_stream = match tokio::time::timeout(
                         Duration::from_secs(10),
                         acceptor.accept(stream),
