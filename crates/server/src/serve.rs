@@ -1,8 +1,8 @@
-//! The listener: accepts connections (TCP_NODELAY, optional TLS), answers the health endpoints,
-//! deals connections to the connection threads (`conn_threads`), hands unsigned STS calls to
-//! the STS route and everything else to the s3s service, writes one access-log line per request, and shuts
-//! down gracefully on SIGTERM or Ctrl-C (in-flight requests finish; nothing half-written is
-//! visible because every write commits atomically or not at all).
+//! The listener: accepts connections (TCP_NODELAY, optional TLS) and deals them to the
+//! connection threads (`conn_threads`), answers the health endpoints, hands unsigned STS calls
+//! to the STS route and everything else to the s3s service, writes one access-log line per
+//! request, and shuts down gracefully on SIGTERM or Ctrl-C (in-flight requests finish; nothing
+//! half-written is visible because every write commits atomically or not at all).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -37,7 +37,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What request handling needs: the S3 service and the STS route once storage is open.
 struct AppState {
-    s3: OnceLock<Frontend>,
+    frontend: OnceLock<Frontend>,
     openid: OnceLock<Arc<Providers>>,
     /// Whether the listener speaks TLS (`aws:SecureTransport`).
     secure: bool,
@@ -71,7 +71,7 @@ pub async fn run(args: ServerArgs, access_log: AccessLog) -> anyhow::Result<()> 
     let local = listener.local_addr()?;
 
     let state = Arc::new(AppState {
-        s3: OnceLock::new(),
+        frontend: OnceLock::new(),
         openid: OnceLock::new(),
         secure: tls.is_some(),
         request_counter: AtomicU64::new(0),
@@ -145,7 +145,7 @@ pub async fn run(args: ServerArgs, access_log: AccessLog) -> anyhow::Result<()> 
         ldap,
     };
     let _ = state.openid.set(openid);
-    let _ = state.s3.set(build_service(backend, iam, options));
+    let _ = state.frontend.set(build_service(backend, iam, options));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, %scheme, dir = %args.dir.display(), "Tessera is serving S3");
     // Scripts that start the server read this line to learn the port.
@@ -358,12 +358,12 @@ async fn handle(
         (&Method::GET | &Method::HEAD, "/minio/health/live") => plain(StatusCode::OK, ""),
         (&Method::GET | &Method::HEAD, "/minio/health/ready") => {
             let providers_tried = state.openid.get().is_some_and(|p| p.first_attempts_done());
-            if state.s3.get().is_some() && !providers_tried {
+            if state.frontend.get().is_some() && !providers_tried {
                 plain(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the OpenID providers are being discovered",
                 )
-            } else if state.s3.get().is_some() {
+            } else if state.frontend.get().is_some() {
                 plain(StatusCode::OK, "")
             } else {
                 plain(
@@ -372,7 +372,7 @@ async fn handle(
                 )
             }
         }
-        _ => match state.s3.get() {
+        _ => match state.frontend.get() {
             None => plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Tessera is starting: retry in a moment",
