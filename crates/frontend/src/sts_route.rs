@@ -36,9 +36,10 @@ pub fn is_sts_request(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
+            starts_with_ignoring_case(
+                v.trim_start().as_bytes(),
+                b"application/x-www-form-urlencoded",
+            )
         });
     form || uri
         .query()
